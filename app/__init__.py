@@ -1,0 +1,1 @@
+"""VimbisoPay: the WhatsApp chat server of the credex payments ecosystem."""

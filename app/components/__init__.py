@@ -1,0 +1,1 @@
+"""Conversation components: display, input, API and confirm steps."""

@@ -1,0 +1,65 @@
+"""Settings, read once from the environment (pydantic-settings); the README keeps the table of them all."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "production"] = "production"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    # State store. Unset REDIS_URL means the embedded in-process store (fakeredis with Lua).
+    redis_url: str | None = None
+    redis_connect_timeout: float = Field(1.0, gt=0, le=30)
+    redis_socket_timeout: float = Field(2.0, gt=0, le=60)
+    redis_max_connections: int = Field(64, ge=1, le=10_000)
+    state_ttl_seconds: int = Field(300, ge=10, le=86_400)
+    state_lease_ms: int = Field(15_000, ge=100, le=300_000)
+    state_busy_wait_seconds: float = Field(5.0, ge=0, le=60)
+    state_processed_ids: int = Field(100, ge=1, le=10_000)
+    state_processed_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+
+    # WhatsApp Cloud API.
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str = "000000000000000"
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+
+    # credex-core.
+    credex_api_url: str | None = None
+    credex_client_api_key: SecretStr | None = None
+
+    admin_token: SecretStr | None = None
+
+    @property
+    def is_development(self) -> bool:
+        return self.app_env == "development"
+
+    @model_validator(mode="after")
+    def _development_defaults(self) -> Settings:
+        """Development generates the secrets it needs so the signature path is always exercised."""
+        if self.is_development:
+            if self.whatsapp_app_secret is None:
+                self.whatsapp_app_secret = SecretStr(secrets.token_hex(32))
+            if self.whatsapp_verify_token is None:
+                self.whatsapp_verify_token = SecretStr(secrets.token_urlsafe(16))
+        elif self.whatsapp_app_secret is None or not self.whatsapp_app_secret.get_secret_value():
+            raise ValueError("WHATSAPP_APP_SECRET is required outside development (APP_ENV=production)")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Flows declared as data, and the engine that runs them."""
