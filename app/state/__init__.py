@@ -1,0 +1,1 @@
+"""The state engine: atomic, versioned conversation state per channel on Redis."""

@@ -1,0 +1,48 @@
+"""Building the Redis client and the state store from settings."""
+
+from __future__ import annotations
+
+import structlog
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from app.config import Settings
+from app.state.atomic import AtomicStateManager
+from app.state.redis_atomic import RedisAtomic
+from app.state.store import StateStore
+from app.state.validator import StateValidator
+
+log = structlog.get_logger(__name__)
+
+
+def build_redis(settings: Settings) -> Redis:
+    """A real Redis when REDIS_URL is set; otherwise an in-process fakeredis that runs the same Lua."""
+    if settings.redis_url is None:
+        import fakeredis
+
+        log.warning("state_in_memory", detail="REDIS_URL unset: state lives in this process and dies with it")
+        return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), lua_modules=set())
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_socket_timeout,
+        socket_connect_timeout=settings.redis_connect_timeout,
+        socket_timeout=settings.redis_socket_timeout,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=30,
+    )
+    return Redis(connection_pool=pool)
+
+
+def build_store(settings: Settings, redis: Redis) -> StateStore:
+    redis_atomic = RedisAtomic(
+        redis,
+        state_ttl_ms=settings.state_ttl_seconds * 1000,
+        lease_ms=settings.state_lease_ms,
+        processed_ids=settings.state_processed_ids,
+        processed_ttl_ms=settings.state_processed_ttl_seconds * 1000,
+    )
+    return StateStore(
+        AtomicStateManager(redis_atomic, busy_wait_s=settings.state_busy_wait_seconds, validator=StateValidator())
+    )

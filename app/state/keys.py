@@ -1,0 +1,23 @@
+"""The Redis key layout. Every key of one channel shares the hash tag `{<channel>}` (Redis Cluster safe)."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+_CHANNEL = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+STATE_PATTERN = "channel:{*}"
+
+
+class ChannelKeys(NamedTuple):
+    state: str
+    lease: str
+    seen: str
+    outbox: str
+
+
+def channel_keys(channel_id: str) -> ChannelKeys:
+    if not _CHANNEL.match(channel_id):
+        raise ValueError("channel id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    tag = f"channel:{{{channel_id}}}"
+    return ChannelKeys(state=tag, lease=f"{tag}:lease", seen=f"{tag}:seen", outbox=f"{tag}:outbox")

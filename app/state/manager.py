@@ -1,0 +1,143 @@
+"""StateManager: the one way components see and change a channel's state during a session.
+
+Reads go through accessors that hand out copies, writes go through `update_state` (validated, refused
+whole when invalid) or the few named mutators below; the store commits the result atomically.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.state.messaging import MessageQueue
+from app.state.models import REVEAL_SECRETS, ConversationState, FlowData, LastAttempt, utcnow
+from app.state.results import ErrorContext, ValidationResult
+from app.state.validator import StateValidator
+
+READABLE = frozenset({"member", "dashboard", "active_account_id", "flow_data"})
+PATCHABLE = frozenset({"member", "auth", "dashboard", "active_account_id", "flow_data"})
+_REVEAL = {REVEAL_SECRETS: True}
+
+
+def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class StateManager:
+    def __init__(
+        self,
+        channel_id: str,
+        message_id: str,
+        state: ConversationState,
+        *,
+        duplicate: bool = False,
+        is_new: bool = False,
+        expired: bool = False,
+        validator: StateValidator | None = None,
+    ) -> None:
+        self._channel_id = channel_id
+        self.message_id = message_id
+        self._state = state
+        self._initial = state.model_copy(deep=True)
+        self.duplicate = duplicate
+        self.is_new = is_new
+        self.session_expired = expired
+        self.committed_version: int | None = None
+        self.messaging = MessageQueue()
+        self._validator = validator or StateValidator()
+
+    # -- accessors -------------------------------------------------------------------------------------
+    def get_channel_id(self) -> str:
+        return self._channel_id
+
+    def get_member_id(self) -> str | None:
+        return self._state.member.member_id
+
+    def get_flow_state(self) -> FlowData:
+        return self._state.flow_data.model_copy(deep=True)
+
+    def get_auth_token(self) -> str | None:
+        token = self._state.auth.token
+        return token.get_secret_value() if token else None
+
+    def get_version(self) -> int:
+        return self._state.metadata.version
+
+    def get(self, key: str) -> Any:
+        if key not in READABLE:
+            raise KeyError(f"{key!r} is not readable through get(); use its accessor")
+        value = getattr(self._state, key)
+        return value.model_copy(deep=True) if hasattr(value, "model_copy") else value
+
+    def snapshot(self) -> ConversationState:
+        """A copy of the whole state, for the store's commit and for admin views."""
+        return self._state.model_copy(deep=True)
+
+    def committable(self) -> ConversationState:
+        """The live state, for the store's commit only (which validates it again before writing)."""
+        return self._state
+
+    # -- validated updates -----------------------------------------------------------------------------
+    def update_state(self, patch: dict[str, Any]) -> ValidationResult:
+        """Deep-merge `patch` into the state if the result is valid; otherwise change nothing."""
+        unknown = set(patch) - PATCHABLE
+        if unknown:
+            return ValidationResult.failure(f"cannot update {sorted(unknown)}: not updatable state")
+        current = self._state.model_dump(by_alias=True, context=_REVEAL)
+        try:
+            proposed = ConversationState.model_validate(_merge(current, patch))
+        except ValidationError as exc:
+            problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+            return ValidationResult.failure("invalid update: " + "; ".join(problems), errors=problems)
+        errors = self._validator.validate(proposed, self._channel_id)
+        if errors:
+            return ValidationResult.failure("invalid update: " + "; ".join(errors), errors=errors)
+        self._state = proposed
+        return ValidationResult.success(proposed.flow_data.model_copy(deep=True))
+
+    def set_auth_token(self, token: str | None) -> ValidationResult:
+        return self.update_state({"auth": {"token": token, "issued_at": utcnow() if token else None}})
+
+    def advance(self, context: str, component: str, data: dict[str, Any] | None = None) -> None:
+        """Move the flow to a step; a new step starts with a clean validation record."""
+        flow = self._state.flow_data
+        self._state.flow_data = FlowData(
+            context=context, component=component, data=flow.data if data is None else data
+        )
+
+    def record_attempt(self, component: str, value: str | None, error: str | None) -> int:
+        """Count an input attempt on the current step; returns the attempts so far on it."""
+        attempt = LastAttempt(component=component, value=value, error=error)
+        validation = self._state.flow_data.validation
+        validation.attempts += 1
+        validation.in_progress = error is not None
+        validation.last_attempt = attempt
+        meta = self._state.validation
+        meta.attempts[component] = meta.attempts.get(component, 0) + 1
+        meta.last_attempt = attempt
+        meta.error = error
+        return validation.attempts
+
+    def record_error(self, context: ErrorContext) -> None:
+        code = context.details.get("code")
+        self._state.validation.error = f"{context.error_type}:{code or ''}:{context.message}"[:500]
+
+    def clear_flow_state(self) -> None:
+        """Keep channel, member, auth and dashboard; drop the flow."""
+        self._state.flow_data = FlowData()
+
+    def reset(self) -> None:
+        """Forget everything but the channel (logout, corrupt state)."""
+        self._state = ConversationState.fresh(self._channel_id)
+
+    def rollback(self) -> None:
+        """Back to the state as it was at begin, and no queued replies (a step raised)."""
+        self._state = self._initial.model_copy(deep=True)
+        self.messaging.clear()

@@ -1,0 +1,157 @@
+"""RedisAtomic: the low-level atomic operations, each one Lua script and one round trip."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.state.errors import CommitRefused, StateUnavailable
+from app.state.keys import STATE_PATTERN, channel_keys
+from app.state.scripts import Scripts
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    version: int
+    core: bytes | None
+    flow: bytes | None
+    known: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    retry_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    version: int
+    core: bytes | None
+    flow: bytes | None
+
+
+class RedisAtomic:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        state_ttl_ms: int,
+        lease_ms: int,
+        processed_ids: int,
+        processed_ttl_ms: int,
+    ) -> None:
+        self.redis = redis
+        self.scripts = Scripts.register(redis)
+        self.state_ttl_ms = state_ttl_ms
+        self.lease_ms = lease_ms
+        self.processed_ids = processed_ids
+        self.processed_ttl_ms = processed_ttl_ms
+
+    async def _run(self, coro: Any) -> Any:
+        """Every store failure surfaces as StateUnavailable, never as a hang or a raw redis error."""
+        try:
+            return await coro
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StateUnavailable(f"state store unreachable: {type(exc).__name__}") from exc
+        except RedisError as exc:
+            raise StateUnavailable(f"state store error: {type(exc).__name__}: {exc}") from exc
+
+    async def load_scripts(self) -> None:
+        await self._run(self.scripts.load(self.redis))
+
+    async def ready(self) -> bool:
+        await self._run(self.redis.ping())
+        return bool(await self._run(self.scripts.loaded(self.redis)))
+
+    async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate | Busy:
+        k = channel_keys(channel_id)
+        reply = await self._run(
+            self.scripts.begin(keys=[k.state, k.lease, k.seen], args=[message_id, token, self.lease_ms])
+        )
+        tag = _text(reply[0])
+        if tag == "dup":
+            return Duplicate()
+        if tag == "busy":
+            return Busy(max(int(reply[1]), 0))
+        return Begun(int(reply[1]), reply[2] or None, reply[3] or None, bool(reply[4]))
+
+    async def commit(
+        self, channel_id: str, token: str, expected_version: int, core: bytes, flow: bytes, message_id: str
+    ) -> int:
+        """Write and release; raises CommitRefused (nothing written) when the lease or version moved."""
+        k = channel_keys(channel_id)
+        args: list[bytes | str | int] = [
+            token,
+            expected_version,
+            core,
+            flow,
+            self.state_ttl_ms,
+            message_id,
+            int(time.time() * 1000),
+            self.processed_ids,
+            self.processed_ttl_ms,
+        ]
+        reply = await self._run(self.scripts.commit(keys=[k.state, k.lease, k.seen], args=args))
+        tag = _text(reply[0])
+        if tag == "ok":
+            return int(reply[1])
+        raise CommitRefused(tag, int(reply[1]) if len(reply) > 1 else None)
+
+    async def abort(self, channel_id: str, token: str) -> bool:
+        k = channel_keys(channel_id)
+        return bool(await self._run(self.scripts.abort(keys=[k.lease], args=[token])))
+
+    async def clear_flow(self, channel_id: str, empty_flow: bytes) -> int | Busy | None:
+        """New version, Busy when a session holds the channel, None when there is no state."""
+        k = channel_keys(channel_id)
+        reply = await self._run(
+            self.scripts.clear_flow(keys=[k.state, k.lease], args=[empty_flow, self.state_ttl_ms])
+        )
+        tag = _text(reply[0])
+        if tag == "busy":
+            return Busy(max(int(reply[1]), 0))
+        return int(reply[1]) if tag == "ok" else None
+
+    async def delete_session(self, channel_id: str) -> int:
+        k = channel_keys(channel_id)
+        return int(await self._run(self.scripts.delete_session(keys=[k.state, k.lease])))
+
+    async def read(self, channel_id: str) -> Snapshot:
+        """A lease-free snapshot (admin views, execute_atomic 'get'): one HMGET."""
+        k = channel_keys(channel_id)
+        v, core, flow = await self._run(self.redis.hmget(k.state, ["v", "core", "flow"]))
+        return Snapshot(int(v or 0), core, flow)
+
+    async def ttl_ms(self, channel_id: str) -> int:
+        return int(await self._run(self.redis.pttl(channel_keys(channel_id).state)))
+
+    async def scan_channels(self, count: int = 500) -> AsyncIterator[str]:
+        """Live sessions, by SCAN (never KEYS): yields channel ids."""
+        cursor: int = 0
+        while True:
+            cursor, batch = await self._run(
+                self.redis.scan(cursor=cursor, match=STATE_PATTERN, count=count, _type="hash")
+            )
+            for key in batch:
+                name = _text(key)
+                yield name[name.index("{") + 1 : name.rindex("}")]
+            if cursor == 0:
+                return
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,61 @@
+"""ValidationResult, ErrorContext and ErrorHandler: how components report outcomes, as the seed describes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+ErrorType = Literal["validation", "api", "system", "flow", "state"]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """What a component returns: valid with a value, or invalid with a message the person can act on."""
+
+    valid: bool
+    value: Any = None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def success(cls, value: Any = None, **details: Any) -> ValidationResult:
+        return cls(True, value, None, details)
+
+    @classmethod
+    def failure(cls, error: str, **details: Any) -> ValidationResult:
+        return cls(False, None, error, details)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorContext:
+    error_type: ErrorType
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ErrorRecorder(Protocol):
+    """What ErrorHandler needs of a StateManager: a place to record the error in state."""
+
+    def record_error(self, context: ErrorContext) -> None: ...
+
+
+class ErrorHandler:
+    """One place where failures become a logged event, a recorded state error and a ValidationResult."""
+
+    @staticmethod
+    def handle_error(
+        error: BaseException, state_manager: ErrorRecorder | None, context: ErrorContext
+    ) -> ValidationResult:
+        log.warning(
+            "error_handled",
+            error_type=context.error_type,
+            code=context.details.get("code"),
+            exception=type(error).__name__,
+        )
+        if state_manager is not None:
+            state_manager.record_error(context)
+        return ValidationResult.failure(context.message, error_type=context.error_type, **context.details)

@@ -1,0 +1,150 @@
+"""Fixtures: every state test runs against fakeredis AND a real Redis server.
+
+Real Redis is REDIS_TEST_URL (default 127.0.0.1:6379, db 15). If it does not answer, a private
+`redis-server` is started on a free port. With CI=true and no Redis at all, the run fails: never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import fakeredis
+import pytest
+import redis as sync_redis
+from redis.asyncio import Redis
+
+from app.config import Settings
+from app.state.factory import build_redis, build_store
+from app.state.store import StateStore
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RedisProcess:
+    """A redis-server of the test's own, which the test may kill and restart."""
+
+    port: int
+    workdir: str
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.workdir],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = sync_redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    return
+            except sync_redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(sync_redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (sync_redis.RedisError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def real_redis_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    if _answers(url):
+        yield url
+        return
+    if shutil.which("redis-server"):
+        server = RedisProcess(free_port(), tempfile.mkdtemp(prefix="redis-test-"))
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
+        return
+    message = f"no Redis at {url} and no redis-server binary to start one"
+    if IN_CI:
+        pytest.fail(f"CI=true: {message}; real-Redis tests must run in CI")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def redis_process() -> Iterator[RedisProcess]:
+    if shutil.which("redis-server") is None:
+        if IN_CI:
+            pytest.fail("CI=true: redis-server binary missing")
+        pytest.skip("redis-server binary missing")
+    server = RedisProcess(free_port(), tempfile.mkdtemp(prefix="redis-own-"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def make_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {"app_env": "development", "state_busy_wait_seconds": 2.0}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["fakeredis", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def redis_client(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
+    if backend == "fakeredis":
+        client: Redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    else:
+        url = request.getfixturevalue("real_redis_url")
+        client = build_redis(make_settings(redis_url=url))
+        await client.flushdb()
+    try:
+        yield client
+    finally:
+        if backend != "fakeredis":
+            await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+async def store(redis_client: Redis) -> StateStore:
+    s = build_store(make_settings(), redis_client)
+    await s.redis_atomic.load_scripts()
+    return s
