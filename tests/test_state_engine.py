@@ -286,3 +286,20 @@ async def test_keys_share_one_hash_tag() -> None:
     assert {k[k.index("{") : k.index("}") + 1] for k in keys} == {"{US.13491208655302741918}"}
     with pytest.raises(ValueError):
         channel_keys("bad}{id")
+
+
+async def test_concurrent_sessions_share_pipelines_and_survive_script_flush(
+    store: StateStore, redis_client: Redis
+) -> None:
+    await redis_client.script_flush()  # the first batch meets NOSCRIPT and must reload, not fail
+
+    async def one(n: int) -> None:
+        async with store.session(f"2637700{n:05d}", f"wamid.{n}") as state:
+            state.update_state({"flow_data": {"data": {"n": n}}})
+
+    await asyncio.gather(*(one(n) for n in range(40)))
+    batcher = store.redis_atomic.batcher
+    assert batcher.calls == 80 and batcher.batches < 80
+    for n in range(40):
+        raw = await stored(redis_client, f"2637700{n:05d}")
+        assert orjson.loads(raw[b"flow"])["data"] == {"n": n} and int(raw[b"v"]) == 1

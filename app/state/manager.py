@@ -6,9 +6,10 @@ whole when invalid) or the few named mutators below; the store commits the resul
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.state.messaging import MessageQueue
 from app.state.models import REVEAL_SECRETS, ConversationState, FlowData, LastAttempt, utcnow
@@ -18,6 +19,12 @@ from app.state.validator import StateValidator
 READABLE = frozenset({"member", "dashboard", "active_account_id", "flow_data"})
 PATCHABLE = frozenset({"member", "auth", "dashboard", "active_account_id", "flow_data"})
 _REVEAL = {REVEAL_SECRETS: True}
+M = TypeVar("M", bound=BaseModel)
+
+
+def _copy(model: M) -> M:
+    """A deep copy through pydantic's Rust core: several times cheaper than copy.deepcopy of a model."""
+    return type(model).model_validate(model.model_dump(by_alias=True, context=_REVEAL))
 
 
 def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -41,11 +48,12 @@ class StateManager:
         is_new: bool = False,
         expired: bool = False,
         validator: StateValidator | None = None,
+        initial: Callable[[], ConversationState] | None = None,
     ) -> None:
         self._channel_id = channel_id
         self.message_id = message_id
         self._state = state
-        self._initial = state.model_copy(deep=True)
+        self._initial = initial or (lambda: ConversationState.fresh(channel_id))
         self.duplicate = duplicate
         self.is_new = is_new
         self.session_expired = expired
@@ -61,7 +69,7 @@ class StateManager:
         return self._state.member.member_id
 
     def get_flow_state(self) -> FlowData:
-        return self._state.flow_data.model_copy(deep=True)
+        return _copy(self._state.flow_data)
 
     def get_auth_token(self) -> str | None:
         token = self._state.auth.token
@@ -74,11 +82,11 @@ class StateManager:
         if key not in READABLE:
             raise KeyError(f"{key!r} is not readable through get(); use its accessor")
         value = getattr(self._state, key)
-        return value.model_copy(deep=True) if hasattr(value, "model_copy") else value
+        return _copy(value) if isinstance(value, BaseModel) else value
 
     def snapshot(self) -> ConversationState:
         """A copy of the whole state, for the store's commit and for admin views."""
-        return self._state.model_copy(deep=True)
+        return _copy(self._state)
 
     def committable(self) -> ConversationState:
         """The live state, for the store's commit only (which validates it again before writing)."""
@@ -100,7 +108,7 @@ class StateManager:
         if errors:
             return ValidationResult.failure("invalid update: " + "; ".join(errors), errors=errors)
         self._state = proposed
-        return ValidationResult.success(proposed.flow_data.model_copy(deep=True))
+        return ValidationResult.success(_copy(proposed.flow_data))
 
     def set_auth_token(self, token: str | None) -> ValidationResult:
         return self.update_state({"auth": {"token": token, "issued_at": utcnow() if token else None}})
@@ -139,5 +147,5 @@ class StateManager:
 
     def rollback(self) -> None:
         """Back to the state as it was at begin, and no queued replies (a step raised)."""
-        self._state = self._initial.model_copy(deep=True)
+        self._state = self._initial()
         self.messaging.clear()

@@ -11,6 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.state.batching import ScriptBatcher
 from app.state.errors import CommitRefused, StateUnavailable
 from app.state.keys import STATE_PATTERN, channel_keys
 from app.state.scripts import Scripts
@@ -56,6 +57,7 @@ class RedisAtomic:
     ) -> None:
         self.redis = redis
         self.scripts = Scripts.register(redis)
+        self.batcher = ScriptBatcher(redis)
         self.state_ttl_ms = state_ttl_ms
         self.lease_ms = lease_ms
         self.processed_ids = processed_ids
@@ -80,7 +82,7 @@ class RedisAtomic:
     async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate | Busy:
         k = channel_keys(channel_id)
         reply = await self._run(
-            self.scripts.begin(keys=[k.state, k.lease, k.seen], args=[message_id, token, self.lease_ms])
+            self.batcher.call(self.scripts.begin, [k.state, k.lease, k.seen], [message_id, token, self.lease_ms])
         )
         tag = _text(reply[0])
         if tag == "dup":
@@ -105,7 +107,7 @@ class RedisAtomic:
             self.processed_ids,
             self.processed_ttl_ms,
         ]
-        reply = await self._run(self.scripts.commit(keys=[k.state, k.lease, k.seen], args=args))
+        reply = await self._run(self.batcher.call(self.scripts.commit, [k.state, k.lease, k.seen], args))
         tag = _text(reply[0])
         if tag == "ok":
             return int(reply[1])

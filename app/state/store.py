@@ -61,6 +61,7 @@ class StateStore:
                 is_new=stored is None,
                 expired=stored is None and begun.known,
                 validator=self.validator,
+                initial=lambda: self.atomic.decode(channel_id, begun) or ConversationState.fresh(channel_id),
             )
             try:
                 yield manager
