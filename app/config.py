@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     state_processed_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
 
     # WhatsApp Cloud API.
+    webhook_max_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_access_token: SecretStr | None = None

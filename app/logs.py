@@ -62,9 +62,7 @@ def configure_logging(development: bool, level: str = "INFO") -> None:
         redact_secrets,
         redact_configured,
     ]
-    renderer: Any = (
-        structlog.dev.ConsoleRenderer(colors=False) if development else structlog.processors.JSONRenderer()
-    )
+    renderer: Any = structlog.dev.ConsoleRenderer(colors=False) if development else structlog.processors.JSONRenderer()
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -7,16 +7,30 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
-from app.api import health
+from app.api import dev, health, webhook
 from app.config import Settings, get_settings
+from app.flows.delivery import Delivery, OutboxSender
+from app.flows.echo import EchoRunner
+from app.flows.engine import Engine, FlowRunner
 from app.logs import configure_logging, register_secret
+from app.metrics import Metrics
 from app.state.factory import build_redis, build_store
+from app.state.side_records import SideRecords
+from app.whatsapp.outbound import CloudApiClient, Sender
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    redis: Redis | None = None,
+    runner: FlowRunner | None = None,
+    sender: Sender | None = None,
+) -> FastAPI:
+    """Build the service. Tests pass their own redis client, flow runner or sender; production passes none."""
     settings = settings or get_settings()
     configure_logging(settings.is_development, settings.log_level)
     for secret in (
@@ -27,13 +41,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.admin_token,
     ):
         register_secret(secret.get_secret_value() if secret else None)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = build_redis(settings)
-        store = build_store(settings, redis)
-        app.state.redis = redis
+        client = redis if redis is not None else build_redis(settings)
+        store = build_store(settings, client)
+        records = SideRecords(store.redis_atomic)
+        cloud: CloudApiClient | None = None
+        out: Sender
+        if sender is not None:
+            out = sender
+        elif settings.whatsapp_access_token is not None:
+            out = cloud = CloudApiClient.from_settings(settings)
+        else:
+            log.warning("replies_to_outbox", detail="WHATSAPP_ACCESS_TOKEN unset: replies go to the dev outbox")
+            out = OutboxSender(records)
+        store.after_commit = Delivery(out, metrics)
+        app.state.redis = client
         app.state.store = store
+        app.state.records = records
+        app.state.engine = Engine(store, runner or EchoRunner(), metrics)
         try:
             await store.redis_atomic.load_scripts()
         except Exception as exc:  # start anyway: /ready says 503 until the store answers
@@ -42,11 +70,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await redis.aclose()
+            if cloud is not None:
+                await cloud.aclose()
+            if redis is None:
+                await client.aclose()
 
     app = FastAPI(title="VimbisoPay WhatsApp chat server", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.metrics = metrics
     app.include_router(health.router)
+    app.include_router(webhook.router)
+    if settings.is_development:
+        app.include_router(dev.router)
     return app
 
 

@@ -141,9 +141,7 @@ async def main() -> None:
         row: dict[str, Any] = {"impl": impl.name, "round_trips_per_message": await round_trips(impl)}
         for concurrency in (1, 64):
             count = args.messages if concurrency > 1 else args.messages // 4
-            messages = [
-                (f"c{rng.randrange(args.channels)}", f"{impl.name}.{concurrency}.{n}") for n in range(count)
-            ]
+            messages = [(f"c{rng.randrange(args.channels)}", f"{impl.name}.{concurrency}.{n}") for n in range(count)]
             row[f"c{concurrency}"] = await run_load(impl.handle, messages, concurrency)
         row["lost_of_50"] = await lost_updates(impl, 50)
         rows.append(row)
@@ -151,14 +149,18 @@ async def main() -> None:
     await redis.aclose()
 
     base = next(r for r in rows if r["impl"] == WatchMultiReference.name)["c64"]["per_second"]
-    print(f"{'implementation':22} {'RT/msg':>6} {'c1 msg/s':>9} {'c1 p50':>7} {'c1 p99':>7} "
-          f"{'c64 msg/s':>9} {'c64 p50':>7} {'c64 p99':>7} {'lost/50':>7} {'vs seed':>7}")
+    print(
+        f"{'implementation':22} {'RT/msg':>6} {'c1 msg/s':>9} {'c1 p50':>7} {'c1 p99':>7} "
+        f"{'c64 msg/s':>9} {'c64 p50':>7} {'c64 p99':>7} {'lost/50':>7} {'vs seed':>7}"
+    )
     for r in rows:
         c1, c64 = r["c1"], r["c64"]
         r["ratio_vs_seed_c64"] = c64["per_second"] / base
-        print(f"{r['impl']:22} {r['round_trips_per_message']:6.2f} {c1['per_second']:9.0f} {c1['p50_ms']:6.2f}m "
-              f"{c1['p99_ms']:6.2f}m {c64['per_second']:9.0f} {c64['p50_ms']:6.2f}m {c64['p99_ms']:6.2f}m "
-              f"{r['lost_of_50']:7d} {r['ratio_vs_seed_c64']:6.2f}x")
+        print(
+            f"{r['impl']:22} {r['round_trips_per_message']:6.2f} {c1['per_second']:9.0f} {c1['p50_ms']:6.2f}m "
+            f"{c1['p99_ms']:6.2f}m {c64['per_second']:9.0f} {c64['p50_ms']:6.2f}m {c64['p99_ms']:6.2f}m "
+            f"{r['lost_of_50']:7d} {r['ratio_vs_seed_c64']:6.2f}x"
+        )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
     print(f"written {RESULTS}")

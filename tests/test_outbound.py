@@ -67,9 +67,7 @@ class GraphStub:
     requests: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.app = Starlette(
-            routes=[Route("/{version}/{phone_id}/messages", self._messages, methods=["POST"])]
-        )
+        self.app = Starlette(routes=[Route("/{version}/{phone_id}/messages", self._messages, methods=["POST"])])
 
     async def _messages(self, request: Request) -> Response:
         self.requests.append(Received(request.url.path, dict(request.headers), await request.json()))

@@ -46,18 +46,14 @@ def test_newer_schema_is_refused() -> None:
 
 async def test_old_state_in_redis_is_upgraded_on_read(store: StateStore, redis_client: Redis) -> None:
     seed_shape = {"channel": {"type": "whatsapp", "identifier": CH}, "member": {"member_id": "m1"}}
-    await redis_client.hset(
-        channel_keys(CH).state, mapping={"v": 4, "core": orjson.dumps(seed_shape), "flow": b"{}"}
-    )
+    await redis_client.hset(channel_keys(CH).state, mapping={"v": 4, "core": orjson.dumps(seed_shape), "flow": b"{}"})
     async with store.session(CH, "wamid.1") as state:
         assert state.get_member_id() == "m1" and state.get_version() == 4
     core = orjson.loads(await redis_client.hget(channel_keys(CH).state, "core"))
     assert core["_metadata"]["schema_version"] == SCHEMA_VERSION and core["_metadata"]["version"] == 5
 
 
-async def test_unreadable_state_starts_over_instead_of_failing_forever(
-    store: StateStore, redis_client: Redis
-) -> None:
+async def test_unreadable_state_starts_over_instead_of_failing_forever(store: StateStore, redis_client: Redis) -> None:
     await redis_client.hset(channel_keys(CH).state, mapping={"v": 2, "core": b"not json", "flow": b"{}"})
     async with store.session(CH, "wamid.1") as state:
         assert state.is_new and state.get_member_id() is None

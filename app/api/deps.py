@@ -7,6 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.config import Settings
+from app.flows.engine import Engine
+from app.metrics import Metrics
+from app.state.side_records import SideRecords
 from app.state.store import StateStore
 
 
@@ -20,5 +23,23 @@ def get_store(request: Request) -> StateStore:
     return store
 
 
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_records(request: Request) -> SideRecords:
+    records: SideRecords = request.app.state.records
+    return records
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[StateStore, Depends(get_store)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+RecordsDep = Annotated[SideRecords, Depends(get_records)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -14,10 +14,19 @@ class ChannelKeys(NamedTuple):
     lease: str
     seen: str
     outbox: str
+    outbox_seq: str
+    statuses: str
 
 
 def channel_keys(channel_id: str) -> ChannelKeys:
     if not _CHANNEL.match(channel_id):
         raise ValueError("channel id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
     tag = f"channel:{{{channel_id}}}"
-    return ChannelKeys(state=tag, lease=f"{tag}:lease", seen=f"{tag}:seen", outbox=f"{tag}:outbox")
+    return ChannelKeys(
+        state=tag,
+        lease=f"{tag}:lease",
+        seen=f"{tag}:seen",
+        outbox=f"{tag}:outbox",
+        outbox_seq=f"{tag}:outbox:seq",
+        statuses=f"{tag}:statuses",
+    )

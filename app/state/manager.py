@@ -116,9 +116,7 @@ class StateManager:
     def advance(self, context: str, component: str, data: dict[str, Any] | None = None) -> None:
         """Move the flow to a step; a new step starts with a clean validation record."""
         flow = self._state.flow_data
-        self._state.flow_data = FlowData(
-            context=context, component=component, data=flow.data if data is None else data
-        )
+        self._state.flow_data = FlowData(context=context, component=component, data=flow.data if data is None else data)
 
     def record_attempt(self, component: str, value: str | None, error: str | None) -> int:
         """Count an input attempt on the current step; returns the attempts so far on it."""

@@ -63,7 +63,7 @@ class RedisAtomic:
         self.processed_ids = processed_ids
         self.processed_ttl_ms = processed_ttl_ms
 
-    async def _run(self, coro: Any) -> Any:
+    async def guard(self, coro: Any) -> Any:
         """Every store failure surfaces as StateUnavailable, never as a hang or a raw redis error."""
         try:
             return await coro
@@ -73,15 +73,15 @@ class RedisAtomic:
             raise StateUnavailable(f"state store error: {type(exc).__name__}: {exc}") from exc
 
     async def load_scripts(self) -> None:
-        await self._run(self.scripts.load(self.redis))
+        await self.guard(self.scripts.load(self.redis))
 
     async def ready(self) -> bool:
-        await self._run(self.redis.ping())
-        return bool(await self._run(self.scripts.loaded(self.redis)))
+        await self.guard(self.redis.ping())
+        return bool(await self.guard(self.scripts.loaded(self.redis)))
 
     async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate | Busy:
         k = channel_keys(channel_id)
-        reply = await self._run(
+        reply = await self.guard(
             self.batcher.call(self.scripts.begin, [k.state, k.lease, k.seen], [message_id, token, self.lease_ms])
         )
         tag = _text(reply[0])
@@ -107,7 +107,7 @@ class RedisAtomic:
             self.processed_ids,
             self.processed_ttl_ms,
         ]
-        reply = await self._run(self.batcher.call(self.scripts.commit, [k.state, k.lease, k.seen], args))
+        reply = await self.guard(self.batcher.call(self.scripts.commit, [k.state, k.lease, k.seen], args))
         tag = _text(reply[0])
         if tag == "ok":
             return int(reply[1])
@@ -115,14 +115,12 @@ class RedisAtomic:
 
     async def abort(self, channel_id: str, token: str) -> bool:
         k = channel_keys(channel_id)
-        return bool(await self._run(self.scripts.abort(keys=[k.lease], args=[token])))
+        return bool(await self.guard(self.scripts.abort(keys=[k.lease], args=[token])))
 
     async def clear_flow(self, channel_id: str, empty_flow: bytes) -> int | Busy | None:
         """New version, Busy when a session holds the channel, None when there is no state."""
         k = channel_keys(channel_id)
-        reply = await self._run(
-            self.scripts.clear_flow(keys=[k.state, k.lease], args=[empty_flow, self.state_ttl_ms])
-        )
+        reply = await self.guard(self.scripts.clear_flow(keys=[k.state, k.lease], args=[empty_flow, self.state_ttl_ms]))
         tag = _text(reply[0])
         if tag == "busy":
             return Busy(max(int(reply[1]), 0))
@@ -130,22 +128,22 @@ class RedisAtomic:
 
     async def delete_session(self, channel_id: str) -> int:
         k = channel_keys(channel_id)
-        return int(await self._run(self.scripts.delete_session(keys=[k.state, k.lease])))
+        return int(await self.guard(self.scripts.delete_session(keys=[k.state, k.lease])))
 
     async def read(self, channel_id: str) -> Snapshot:
         """A lease-free snapshot (admin views, execute_atomic 'get'): one HMGET."""
         k = channel_keys(channel_id)
-        v, core, flow = await self._run(self.redis.hmget(k.state, ["v", "core", "flow"]))
+        v, core, flow = await self.guard(self.redis.hmget(k.state, ["v", "core", "flow"]))
         return Snapshot(int(v or 0), core, flow)
 
     async def ttl_ms(self, channel_id: str) -> int:
-        return int(await self._run(self.redis.pttl(channel_keys(channel_id).state)))
+        return int(await self.guard(self.redis.pttl(channel_keys(channel_id).state)))
 
     async def scan_channels(self, count: int = 500) -> AsyncIterator[str]:
         """Live sessions, by SCAN (never KEYS): yields channel ids."""
         cursor: int = 0
         while True:
-            cursor, batch = await self._run(
+            cursor, batch = await self.guard(
                 self.redis.scan(cursor=cursor, match=STATE_PATTERN, count=count, _type="hash")
             )
             for key in batch:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-NAMES = ("begin", "commit", "abort", "clear_flow", "delete_session")
+NAMES = ("begin", "commit", "abort", "clear_flow", "delete_session", "outbox_push", "mark_status")
 
 
 def source(name: str) -> str:
@@ -28,6 +28,8 @@ class Scripts:
     abort: AsyncScript
     clear_flow: AsyncScript
     delete_session: AsyncScript
+    outbox_push: AsyncScript
+    mark_status: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> Scripts:

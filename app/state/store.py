@@ -8,8 +8,9 @@ so Meta's retry of the same message is handled again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 
@@ -24,9 +25,15 @@ from app.state.validator import StateValidator
 log = structlog.get_logger(__name__)
 
 
+AfterCommit = Callable[[str, list[Any]], Awaitable[None]]
+
+
 class StateStore:
-    def __init__(self, atomic: AtomicStateManager) -> None:
+    def __init__(self, atomic: AtomicStateManager, after_commit: AfterCommit | None = None) -> None:
         self.atomic = atomic
+        self.after_commit = after_commit
+        """Receives the replies queued during a committed session, still under the channel's local lock,
+        so one worker sends a channel's replies in the order its messages were handled."""
         self._local = KeyedLocks()
 
     @property
@@ -43,9 +50,7 @@ class StateStore:
             token = new_token()
             begun = await self.atomic.begin(channel_id, message_id, token)
             if isinstance(begun, Duplicate):
-                yield StateManager(
-                    channel_id, message_id, ConversationState.fresh(channel_id), duplicate=True
-                )
+                yield StateManager(channel_id, message_id, ConversationState.fresh(channel_id), duplicate=True)
                 return
             try:
                 stored = self.atomic.decode(channel_id, begun)
@@ -75,6 +80,9 @@ class StateStore:
             except BaseException:
                 await self._abort(channel_id, token)
                 raise
+            replies = manager.messaging.drain()
+            if replies and self.after_commit is not None:
+                await self.after_commit(channel_id, replies)
 
     async def _abort(self, channel_id: str, token: str) -> None:
         """Release the lease even if this task is being cancelled; the lease TTL is the backstop."""

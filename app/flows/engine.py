@@ -1,0 +1,85 @@
+"""The engine: one inbound message, one state session, one step of a flow, replies after the commit."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+import structlog
+
+from app.metrics import Metrics
+from app.state.manager import StateManager
+from app.state.results import ErrorContext, ErrorHandler
+from app.state.store import StateStore
+from app.whatsapp.inbound import InboundMessage
+from app.whatsapp.messages import Text
+
+log = structlog.get_logger(__name__)
+
+FLOW_TYPES = frozenset({"text", "interactive", "button"})
+"""Message types a flow can read; every other type gets UNDERSTOOD and leaves the flow where it was."""
+SILENT_TYPES = frozenset({"system"})
+"""Meta's notices (number changed, identity changed): not something the person said, so no reply."""
+
+UNDERSTOOD = (
+    "Sorry, I can only read text messages and the buttons and lists I send. Type *menu* to see what you can do."
+)
+APOLOGY = "Sorry, something went wrong on our side and nothing was changed. Please try again, or type *menu*."
+
+
+class FlowRunner(Protocol):
+    """Runs one step of the person's current flow for a message; queues replies on state.messaging."""
+
+    async def run(self, message: InboundMessage, state: StateManager) -> None: ...
+
+
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    UNSUPPORTED = "unsupported"
+    FAILED = "failed"
+
+
+class Engine:
+    def __init__(self, store: StateStore, runner: FlowRunner, metrics: Metrics) -> None:
+        self.store = store
+        self.runner = runner
+        self.metrics = metrics
+
+    async def handle(self, message: InboundMessage) -> Outcome:
+        """Raises StateError (store down, channel busy, commit refused): the caller answers 503 so Meta
+        retries, and since nothing was committed the retry is handled as if for the first time."""
+        with self.metrics.handle_seconds.time():
+            async with self.store.session(message.channel_id, message.message_id) as state:
+                if state.duplicate:
+                    self.metrics.duplicates.inc()
+                    return Outcome.DUPLICATE
+                self.metrics.messages.labels(message.type).inc()
+                return await self._step(message, state)
+
+    async def _step(self, message: InboundMessage, state: StateManager) -> Outcome:
+        if message.type in SILENT_TYPES:
+            return Outcome.IGNORED
+        if message.type not in FLOW_TYPES or message.input_text is None:
+            state.messaging.send(Text(body=UNDERSTOOD))
+            return Outcome.UNSUPPORTED
+        try:
+            await self.runner.run(message, state)
+        except Exception as exc:
+            context = state.get_flow_state().context or "none"
+            state.rollback()
+            ErrorHandler.handle_error(
+                exc,
+                state,
+                ErrorContext(
+                    "flow",
+                    "step failed",
+                    {"code": "FLOW_STEP_ERROR", "context": context, "exception": type(exc).__name__},
+                ),
+            )
+            log.exception("flow_step_failed", context=context)
+            self.metrics.flow_errors.labels(context).inc()
+            state.messaging.send(Text(body=APOLOGY))
+            return Outcome.FAILED
+        return Outcome.HANDLED
