@@ -56,8 +56,19 @@ class Settings(BaseSettings):
                 self.whatsapp_app_secret = SecretStr(secrets.token_hex(32))
             if self.whatsapp_verify_token is None:
                 self.whatsapp_verify_token = SecretStr(secrets.token_urlsafe(16))
-        elif self.whatsapp_app_secret is None or not self.whatsapp_app_secret.get_secret_value():
-            raise ValueError("WHATSAPP_APP_SECRET is required outside development (APP_ENV=production)")
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("WHATSAPP_APP_SECRET", self.whatsapp_app_secret),
+                ("WHATSAPP_VERIFY_TOKEN", self.whatsapp_verify_token),
+                ("CREDEX_API_URL", self.credex_api_url),
+                ("CREDEX_CLIENT_API_KEY", self.credex_client_api_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required outside development (APP_ENV=production)")
         return self
 
 

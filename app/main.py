@@ -11,9 +11,11 @@ from redis.asyncio import Redis
 
 from app.api import dev, health, webhook
 from app.config import Settings, get_settings
+from app.credex.wiring import SANDBOX_PATH, build_credex
 from app.flows.delivery import Delivery, OutboxSender
-from app.flows.echo import EchoRunner
 from app.flows.engine import Engine, FlowRunner
+from app.flows.registry import REGISTRY
+from app.flows.runner import TableRunner
 from app.logs import configure_logging, register_secret
 from app.metrics import Metrics
 from app.state.factory import build_redis, build_store
@@ -42,6 +44,7 @@ def create_app(
     ):
         register_secret(secret.get_secret_value() if secret else None)
     metrics = Metrics()
+    credex, sandbox = build_credex(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,7 +64,7 @@ def create_app(
         app.state.redis = client
         app.state.store = store
         app.state.records = records
-        app.state.engine = Engine(store, runner or EchoRunner(), metrics)
+        app.state.engine = Engine(store, runner or TableRunner(REGISTRY, credex), metrics)
         try:
             await store.redis_atomic.load_scripts()
         except Exception as exc:  # start anyway: /ready says 503 until the store answers
@@ -70,6 +73,7 @@ def create_app(
         try:
             yield
         finally:
+            await credex.aclose()
             if cloud is not None:
                 await cloud.aclose()
             if redis is None:
@@ -78,10 +82,14 @@ def create_app(
     app = FastAPI(title="VimbisoPay WhatsApp chat server", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.credex = credex
+    app.state.sandbox = sandbox
     app.include_router(health.router)
     app.include_router(webhook.router)
     if settings.is_development:
         app.include_router(dev.router)
+    if sandbox is not None:
+        app.mount(SANDBOX_PATH, sandbox)
     return app
 
 

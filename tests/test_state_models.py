@@ -80,5 +80,8 @@ def test_error_handler_records_and_returns_failure() -> None:
     recorder = _Recorder()
     ctx = ErrorContext("system", "Something went wrong", {"code": "STATE_GET_ERROR"})
     result = ErrorHandler.handle_error(RuntimeError("boom"), recorder, ctx)
-    assert result == ValidationResult.failure("Something went wrong", error_type="system", code="STATE_GET_ERROR")
+    expected = ValidationResult.failure(
+        "Something went wrong", outcome="error", error_type="system", code="STATE_GET_ERROR"
+    )
+    assert result == expected
     assert recorder.recorded == [ctx]

@@ -152,9 +152,7 @@ async def test_batch_of_entries_and_changes_keeps_order_per_person(bot: Bot, red
     values = [value(alice[0], bob[0], alice[1]), value(bob[1], bob[2]), value(alice[2], alice[3], bob[3])]
     values += [value(alice[4], bob[4]), value(alice[5], bob[5])]
     payload = envelope(*values, entries=2)
-    in_payload_order = [
-        m for e in payload["entry"] for c in e["changes"] for m in c["value"]["messages"]
-    ]
+    in_payload_order = [m for e in payload["entry"] for c in e["changes"] for m in c["value"]["messages"]]
     body = json.dumps(payload).encode()
     response = await bot.post(body)
     assert response.status_code == 200 and response.json()["messages"] == 12
@@ -251,10 +249,10 @@ async def test_openapi_documents_both_webhook_routes(bot: Bot) -> None:
 
 def test_production_refuses_to_start_without_app_secret() -> None:
     with pytest.raises(ValidationError, match="WHATSAPP_APP_SECRET"):
-        Settings(app_env="production", whatsapp_app_secret=None)
+        Settings(app_env="production", whatsapp_app_secret=None, credex_api_url="http://credex.invalid")
 
 
 async def test_dev_outbox_is_not_mounted_in_production(redis_client: Redis) -> None:
-    prod = settings(app_env="production")
+    prod = settings(app_env="production", credex_api_url="http://credex.invalid", credex_client_api_key="k" * 16)
     async with running(make_app(redis=redis_client, settings=prod)) as bot:
         assert (await bot.client.get(f"/dev/outbox/{ALICE}")).status_code == 404

@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.flows.echo import EchoRunner
 from app.main import create_app
 from app.whatsapp.signature import sign
 
@@ -118,5 +119,7 @@ async def running(app: FastAPI) -> AsyncIterator[Bot]:
 
 
 def make_app(**kwargs: Any) -> FastAPI:
+    """The service with the EchoRunner (one countable reply per message) unless a runner is given."""
     app_settings = kwargs.pop("settings", None) or settings()
+    kwargs.setdefault("runner", EchoRunner())
     return create_app(app_settings, **kwargs)

@@ -14,20 +14,24 @@ ErrorType = Literal["validation", "api", "system", "flow", "state"]
 
 @dataclass(frozen=True, slots=True)
 class ValidationResult:
-    """What a component returns: valid with a value, or invalid with a message the person can act on."""
+    """What a component returns: valid with a value, or invalid with a message the person can act on.
+
+    `outcome` names the result for the flow table's transitions ("ok", "invalid", "yes", "cancel", ...).
+    """
 
     valid: bool
     value: Any = None
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    outcome: str = "ok"
 
     @classmethod
-    def success(cls, value: Any = None, **details: Any) -> ValidationResult:
-        return cls(True, value, None, details)
+    def success(cls, value: Any = None, *, outcome: str = "ok", **details: Any) -> ValidationResult:
+        return cls(True, value, None, details, outcome)
 
     @classmethod
-    def failure(cls, error: str, **details: Any) -> ValidationResult:
-        return cls(False, None, error, details)
+    def failure(cls, error: str, *, outcome: str = "invalid", **details: Any) -> ValidationResult:
+        return cls(False, None, error, details, outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +62,6 @@ class ErrorHandler:
         )
         if state_manager is not None:
             state_manager.record_error(context)
-        return ValidationResult.failure(context.message, error_type=context.error_type, **context.details)
+        return ValidationResult.failure(
+            context.message, outcome="error", error_type=context.error_type, **context.details
+        )

@@ -1,0 +1,215 @@
+"""The four component bases of the seed, and the context a step runs in.
+
+- DisplayComponent: renders from a read-only view of state and sends; never writes.
+- InputComponent: asks one question, validates the answer, stores it in flow data; the runner counts attempts.
+- ConfirmComponent: asks yes/no with buttons and records the answer; never calls credex-core.
+- ApiComponent: calls credex-core and lets its handler update member/dashboard/action state.
+Each returns a ValidationResult whose `outcome` the flow table maps to the next step.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from app.credex import (
+    CredexAuth,
+    CredexBadResponse,
+    CredexClient,
+    CredexInvalidRequest,
+    CredexRejected,
+    CredexUnauthorized,
+    CredexUnavailable,
+    CredexWriteUnconfirmed,
+)
+from app.state.manager import StateManager
+from app.state.models import FlowData
+from app.state.results import ErrorContext, ErrorHandler, ValidationResult
+from app.whatsapp.inbound import InboundMessage
+from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text
+
+Kind = Literal["display", "input", "confirm", "api"]
+AWAIT = "await"
+"""The outcome of entering a step that waits for the person's reply."""
+
+
+class ReadOnlyState:
+    """What a display component may see: accessors only, nothing that writes."""
+
+    def __init__(self, state: StateManager) -> None:
+        self._state = state
+
+    def get_channel_id(self) -> str:
+        return self._state.get_channel_id()
+
+    def get_member_id(self) -> str | None:
+        return self._state.get_member_id()
+
+    def get_flow_state(self) -> FlowData:
+        return self._state.get_flow_state()
+
+    def get(self, key: str) -> Any:
+        return self._state.get(key)
+
+
+@dataclass
+class StepContext:
+    state: StateManager
+    credex_client: CredexClient
+    message: InboundMessage | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    kind: Kind | None = None
+
+    @property
+    def credex(self) -> CredexClient:
+        """Only API components reach credex-core (the seed: confirm steps never call the API)."""
+        if self.kind != "api":
+            raise PermissionError(f"a {self.kind} component may not call credex-core")
+        return self.credex_client
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.state.get_flow_state().data
+
+    def put(self, **values: Any) -> ValidationResult:
+        return self.state.update_state({"flow_data": {"data": values}})
+
+    def send(self, *messages: OutboundMessage) -> None:
+        for message in messages:
+            self.state.messaging.send(message)
+
+    def auth(self) -> CredexAuth:
+        return CredexAuth(phone=self.state.get_channel_id(), token=self.state.get_auth_token())
+
+    def keep_auth(self, auth: CredexAuth) -> None:
+        """credex-core may refresh the JWT on any call: the new one lives in state, nowhere else."""
+        if auth.token != self.state.get_auth_token():
+            self.state.set_auth_token(auth.token)
+
+
+class Component(ABC):
+    kind: ClassVar[Kind]
+    waits: ClassVar[bool] = False
+    outcomes: frozenset[str] = frozenset({"ok"})
+    """Outcomes this component returns besides the runner's shared ones; each needs a transition."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @abstractmethod
+    async def enter(self, ctx: StepContext) -> ValidationResult:
+        """Called when the flow arrives at this step."""
+
+    async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
+        """Called with the person's reply while the flow rests on this step (waiting steps only)."""
+        raise NotImplementedError(f"{self.name} does not wait for a reply")
+
+
+class DisplayComponent(Component):
+    kind = "display"
+
+    @abstractmethod
+    def render(self, view: ReadOnlyState) -> Sequence[OutboundMessage]: ...
+
+    async def enter(self, ctx: StepContext) -> ValidationResult:
+        ctx.send(*self.render(ReadOnlyState(ctx.state)))
+        return ValidationResult.success()
+
+
+class InputComponent(Component):
+    kind = "input"
+    waits = True
+    field: ClassVar[str] = ""
+    """Where a valid answer is stored in flow data ('' to store nothing)."""
+
+    @abstractmethod
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]: ...
+
+    @abstractmethod
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        """Parse one answer; a failure's error is shown to the person before the question is asked again."""
+
+    async def enter(self, ctx: StepContext) -> ValidationResult:
+        ctx.send(*self.prompt(ctx))
+        return ValidationResult.success(outcome=AWAIT)
+
+    async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
+        result = self.validate(ctx, text)
+        if result.valid and self.field:
+            stored = ctx.put(**{self.field: result.value})
+            if not stored.valid:
+                return stored
+        return result
+
+
+YES_WORDS = frozenset({"yes", "y", "ok", "confirm", "sign", "sign and send", "send", "1"})
+NO_WORDS = frozenset({"no", "n", "cancel", "stop", "2"})
+
+
+class ConfirmComponent(Component):
+    kind = "confirm"
+    waits = True
+    outcomes = frozenset({"yes", "no"})
+    yes_title: ClassVar[str] = "Confirm"
+    no_title: ClassVar[str] = "Cancel"
+
+    @abstractmethod
+    def summary(self, ctx: StepContext) -> str: ...
+
+    async def enter(self, ctx: StepContext) -> ValidationResult:
+        buttons = [Button(id="yes", title=self.yes_title), Button(id="no", title=self.no_title)]
+        ctx.send(ReplyButtons(body=self.summary(ctx), buttons=buttons))
+        return ValidationResult.success(outcome=AWAIT)
+
+    async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
+        answer = text.strip().lower()
+        if answer in YES_WORDS or answer == self.yes_title.lower():
+            ctx.put(confirmed=True)
+            return ValidationResult.success(True, outcome="yes")
+        if answer in NO_WORDS or answer == self.no_title.lower():
+            ctx.put(confirmed=False)
+            return ValidationResult.success(False, outcome="no")
+        return ValidationResult.failure(f"Please tap *{self.yes_title}* or *{self.no_title}*.")
+
+
+class ApiComponent(Component):
+    kind = "api"
+    outcomes = frozenset({"ok"})
+
+    @abstractmethod
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        """Make the call(s) and update state from the response; raise credex errors, they are mapped here."""
+
+    async def enter(self, ctx: StepContext) -> ValidationResult:
+        auth = ctx.auth()
+        try:
+            return await self.call(ctx, auth)
+        except CredexRejected as exc:
+            return ValidationResult.failure(exc.message, outcome="rejected", code=exc.code)
+        except CredexWriteUnconfirmed:
+            return ValidationResult.failure(UNCONFIRMED, outcome="unconfirmed")
+        except CredexUnauthorized:
+            ctx.state.set_auth_token(None)
+            return ValidationResult.failure(UNAVAILABLE, outcome="unavailable")
+        except (CredexUnavailable, CredexBadResponse, CredexInvalidRequest) as exc:
+            return ErrorHandler.handle_error(
+                exc,
+                ctx.state,
+                ErrorContext("api", UNAVAILABLE, {"code": type(exc).__name__, "component": self.name}),
+            )
+        finally:
+            ctx.keep_auth(auth)
+
+
+UNCONFIRMED = (
+    "We could not confirm that this went through. Please check your dashboard before trying again: type *menu*."
+)
+UNAVAILABLE = "The credex service is not answering right now. Nothing was changed. Please try again in a moment."
+
+
+def notice(text: str) -> Text:
+    return Text.safe(text)

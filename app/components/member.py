@@ -1,0 +1,129 @@
+"""Login, onboarding and the dashboard load."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import ClassVar
+
+from app.components.base import ApiComponent, InputComponent, ReadOnlyState, StepContext
+from app.components.handlers import apply_dashboard
+from app.credex import CredexAuth, CredexRejected
+from app.credex.models_common import Denomination
+from app.state.results import ValidationResult
+from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text
+
+NAME = re.compile(r"^[^\W\d_]+(?:[ '\-’][^\W\d_]+)*$")
+NAME_MIN, NAME_MAX = 3, 50
+"""credex-core's onboardMember takes names of 3 to 50 characters (shared/credex/openapi.json)."""
+
+
+class LoadDashboard(ApiComponent):
+    """getMemberDashboardByPhone, stored through the dashboard handler."""
+
+    outcomes = frozenset({"ok", "not_member"})
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        if not auth.token:
+            return await Login().call(ctx, auth)
+        try:
+            response = await ctx.credex.get_member_dashboard(auth)
+        except CredexRejected as exc:
+            if exc.status == 404:
+                return ValidationResult.success(outcome="not_member")
+            raise
+        ctx.keep_auth(auth)
+        stored = apply_dashboard(ctx.state, response)
+        return stored if not stored.valid else ValidationResult.success()
+
+
+class Login(ApiComponent):
+    """login with the channel's phone number; a number credex-core does not know goes to onboarding."""
+
+    outcomes = frozenset({"ok", "not_member"})
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        if not auth.phone.isdigit():
+            return ValidationResult.failure(
+                "To use VimbisoPay, please message us from a WhatsApp account that shares its phone number.",
+                outcome="rejected",
+            )
+        try:
+            response = await ctx.credex.login(auth)
+        except CredexRejected as exc:
+            if exc.status in (400, 404):
+                return ValidationResult.success(outcome="not_member")
+            raise
+        if response.details.member_id:
+            ctx.state.update_state({"member": {"member_id": response.details.member_id}})
+        dashboard = await ctx.credex.get_member_dashboard(auth)
+        stored = apply_dashboard(ctx.state, dashboard)
+        ctx.keep_auth(auth)
+        return stored if not stored.valid else ValidationResult.success()
+
+
+class Welcome(InputComponent):
+    """The first message a stranger gets: what VimbisoPay is, and one button to join."""
+
+    outcomes = frozenset({"ok"})
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        body = (
+            "Welcome to *VimbisoPay* 👋\n\nWith credex you can offer and accept payments with anyone, "
+            "secured by your balances. Become a member to get started."
+        )
+        return [ReplyButtons(body=body, buttons=[Button(id="join", title="Become a member")])]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        if text.strip().lower() in {"join", "become a member", "yes", "start"}:
+            return ValidationResult.success()
+        return ValidationResult.failure("Tap *Become a member* to join.")
+
+
+class NameInput(InputComponent):
+    label: ClassVar[str] = "name"
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        return [Text(body=f"What is your *{self.label}*?")]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        name = " ".join(text.split())
+        if not NAME_MIN <= len(name) <= NAME_MAX:
+            return ValidationResult.failure(f"Your {self.label} must be {NAME_MIN} to {NAME_MAX} characters long.")
+        if not NAME.match(name):
+            return ValidationResult.failure(
+                f"Your {self.label} may contain only letters, spaces, hyphens and apostrophes."
+            )
+        return ValidationResult.success(name)
+
+
+class FirstName(NameInput):
+    label = "first name"
+    field = "first_name"
+
+
+class LastName(NameInput):
+    label = "last name"
+    field = "last_name"
+
+
+class Onboard(ApiComponent):
+    """onboardMember with USD as the default denomination, then the new member's dashboard."""
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        data = ctx.data
+        response = await ctx.credex.onboard_member(
+            auth, firstname=data["first_name"], lastname=data["last_name"], default_denom=Denomination.USD
+        )
+        ctx.state.update_state({"member": {"member_id": response.details.member_id}})
+        dashboard = await ctx.credex.get_member_dashboard(auth)
+        stored = apply_dashboard(ctx.state, dashboard)
+        ctx.keep_auth(auth)
+        if stored.valid:
+            ctx.send(Text.safe(f"🎉 Welcome, {data['first_name']}! Your account is ready."))
+        return stored if not stored.valid else ValidationResult.success()
+
+
+def member_name(view: ReadOnlyState) -> str:
+    member = view.get("member")
+    return f"{member.first_name} {member.last_name}".strip()

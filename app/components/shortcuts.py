@@ -1,0 +1,47 @@
+"""One-line offers typed at the menu: `0.5=>handle` (secured), `0.5->handle` or `0.5->handle=2026-12-24`."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from app.components.dates import default_due, parse_due_date
+from app.components.money import parse_amount
+from app.state.results import ValidationResult
+
+SHORTCUT = re.compile(r"^\s*(?P<amount>[^=\->]+?)\s*(?P<arrow>=>|->)\s*(?P<handle>[^=\s]+)\s*(?:=\s*(?P<due>\S+))?\s*$")
+
+
+def looks_like_shortcut(text: str) -> bool:
+    return "=>" in text or "->" in text
+
+
+def parse_shortcut(text: str, today: date) -> ValidationResult:
+    """Valid: value is the offer's flow data (amount as a string, never a float)."""
+    match = SHORTCUT.match(text)
+    if match is None:
+        return ValidationResult.failure("Shortcuts look like *5=>handle* (secured) or *5->handle=2026-12-24*.")
+    secured = match["arrow"] == "=>"
+    if secured and match["due"]:
+        return ValidationResult.failure("A secured offer has no due date: use *->* for an unsecured one.")
+    amount = parse_amount(match["amount"])
+    if not amount.valid:
+        return amount
+    value, denomination = amount.value
+    due = None
+    if not secured:
+        if match["due"]:
+            parsed = parse_due_date(match["due"], today)
+            if not parsed.valid:
+                return parsed
+            due = parsed.value
+        else:
+            due = default_due(today)
+    data = {
+        "amount": str(value),
+        "denomination": denomination.value,
+        "handle": match["handle"].lstrip("@").lower(),
+        "secured": secured,
+        "due_date": due.isoformat() if due else None,
+    }
+    return ValidationResult.success(data)

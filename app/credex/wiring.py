@@ -1,0 +1,24 @@
+"""Which credex-core the service talks to: the configured one, or in development the built-in sandbox."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.credex.client import CredexClient
+from app.credex.sandbox import create_sandbox_app
+
+SANDBOX_PATH = "/sandbox/credex"
+SANDBOX_KEY = "sandbox-client-key"
+
+
+def build_credex(settings: Settings) -> tuple[CredexClient, FastAPI | None]:
+    """(client, sandbox app or None). Production requires CREDEX_API_URL (settings refuse to start without)."""
+    if settings.credex_api_url:
+        return CredexClient.from_settings(settings), None
+    if not settings.is_development:
+        raise ValueError("CREDEX_API_URL is required in production; the sandbox is for development only")
+    sandbox = create_sandbox_app()
+    client = CredexClient("http://credex-sandbox", SANDBOX_KEY, transport=httpx.ASGITransport(app=sandbox))
+    return client, sandbox

@@ -1,0 +1,96 @@
+"""Login, onboarding, the dashboard and the menu, through the real webhook and the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from app.flows.registry import REGISTRY
+from app.flows.runner import TIMED_OUT
+from app.flows.words import RESET_WORDS
+from app.state.keys import channel_keys
+from tests.flows_kit import ALICE, BOB, Person, bot_with, buttons, rows, text_of
+from tests.webhook_kit import Bot
+
+NEW = "263779990001"
+
+
+@pytest.fixture
+async def bot(redis_client: Redis) -> AsyncIterator[Bot]:
+    async with bot_with(redis_client) as b:
+        yield b
+
+
+async def test_demo_member_gets_dashboard_and_menu(bot: Bot) -> None:
+    alice = Person(bot, ALICE)
+    answer = await alice.say("hi")
+    shown = text_of(answer)
+    assert "Secured balances" in shown and "USD" in shown
+    assert "offer_secured" in rows(answer) and "ledger" in rows(answer)
+    assert answer[-1]["kind"] == "list"
+
+
+async def test_new_number_is_onboarded(bot: Bot, redis_client: Redis) -> None:
+    person = Person(bot, NEW)
+    answer = await person.say("hello")
+    assert buttons(answer) == ["join"]
+    assert "What is your *first name*?" in text_of(await person.tap("join"))
+    wrong = await person.say("J0hn")
+    assert "only letters" in text_of(wrong) and "first name" in text_of(wrong)
+    short = await person.say("Jo")
+    assert "3 to 50 characters" in text_of(short)
+    assert "last name" in text_of(await person.say("Tendai"))
+    for bad, why in (("M", "3 to 50"), ("Moyo2", "only letters")):
+        assert why in text_of(await person.say(bad))
+    done = await person.say("Moyo-Ncube")
+    assert "Welcome, Tendai" in text_of(done)
+    assert "Secured balances" in text_of(done) and "offer_secured" in rows(done)
+    again = await person.say("menu")
+    assert "Tendai Moyo-Ncube" in text_of(again) or NEW in text_of(again)
+
+
+async def test_attempts_are_counted_and_the_menu_offered_after_three(bot: Bot, redis_client: Redis) -> None:
+    person = Person(bot, NEW)
+    await person.say("hi")
+    await person.tap("join")
+    await person.say("1")
+    await person.say("2")
+    answer = await person.say("3")
+    assert "didn't work 3 times" in text_of(answer)
+    assert buttons(answer) == ["join"]  # not a member yet: back to the start
+
+
+async def test_unknown_menu_choice_is_answered(bot: Bot) -> None:
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    answer = await alice.say("fly me to the moon")
+    assert "choose from the list" in text_of(answer)
+    assert answer[-1]["kind"] == "list"
+
+
+@pytest.mark.parametrize("word", sorted(RESET_WORDS))
+async def test_reset_words_return_to_the_menu(bot: Bot, word: str) -> None:
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    answer = await alice.say(f"  {word.upper()} ")
+    assert "Secured balances" in text_of(answer)
+
+
+async def test_session_timeout_starts_over_with_a_note(bot: Bot, redis_client: Redis) -> None:
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    await redis_client.delete(channel_keys(ALICE).state)  # what 300 s of silence does
+    answer = await alice.say("ledger")
+    assert TIMED_OUT in text_of(answer) and "Secured balances" in text_of(answer)
+
+
+async def test_tier_one_member_sees_upgrade_and_daily_limit(bot: Bot) -> None:
+    answer = await Person(bot, BOB).say("hi")
+    assert "Daily limit left" in text_of(answer)
+
+
+def test_every_menu_action_has_its_flow() -> None:
+    menu = REGISTRY.flows["menu"].steps["choose"].component
+    assert menu.outcomes >= {"offer_secured", "accept", "ledger", "more"}
