@@ -9,9 +9,9 @@ import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from app.api import dev, health, webhook
+from app.api import dev, health, notify, webhook
 from app.config import Settings, get_settings
-from app.credex.wiring import SANDBOX_PATH, build_credex
+from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
 from app.flows.delivery import Delivery, OutboxSender
 from app.flows.engine import Engine, FlowRunner
 from app.flows.registry import REGISTRY
@@ -31,6 +31,7 @@ def create_app(
     redis: Redis | None = None,
     runner: FlowRunner | None = None,
     sender: Sender | None = None,
+    wrap_credex_transport: TransportWrap | None = None,
 ) -> FastAPI:
     """Build the service. Tests pass their own redis client, flow runner or sender; production passes none."""
     settings = settings or get_settings()
@@ -44,7 +45,7 @@ def create_app(
     ):
         register_secret(secret.get_secret_value() if secret else None)
     metrics = Metrics()
-    credex, sandbox = build_credex(settings)
+    credex, sandbox = build_credex(settings, wrap_credex_transport)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,6 +87,7 @@ def create_app(
     app.state.sandbox = sandbox
     app.include_router(health.router)
     app.include_router(webhook.router)
+    app.include_router(notify.router)
     if settings.is_development:
         app.include_router(dev.router)
     if sandbox is not None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from app.credex.sandbox import sandbox_of
+from app.credex.wiring import TransportWrap
 from app.main import create_app
 from app.whatsapp.messages import OUTBOUND_MESSAGE
 from tests.webhook_kit import Bot, reply_message, running, settings, text_message
@@ -68,13 +69,14 @@ def rows(messages: list[dict[str, Any]]) -> list[str]:
     return [r["id"] for m in messages for s in m.get("sections", []) for r in s["rows"]]
 
 
-def make_bot_app(redis: Redis, **overrides: Any) -> FastAPI:
-    return create_app(settings(**overrides), redis=redis)
+def make_bot_app(redis: Redis, wrap: TransportWrap | None = None, **overrides: Any) -> FastAPI:
+    """The real service (flow tables, credex sandbox); `wrap` puts a transport in front of the sandbox."""
+    return create_app(settings(**overrides), redis=redis, wrap_credex_transport=wrap)
 
 
 @asynccontextmanager
-async def bot_with(redis: Redis, **overrides: Any) -> AsyncIterator[Bot]:
-    async with running(make_bot_app(redis, **overrides)) as bot:
+async def bot_with(redis: Redis, wrap: TransportWrap | None = None, **overrides: Any) -> AsyncIterator[Bot]:
+    async with running(make_bot_app(redis, wrap, **overrides)) as bot:
         yield bot
 
 

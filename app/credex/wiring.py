@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from app.config import Settings
@@ -13,12 +15,19 @@ SANDBOX_PATH = "/sandbox/credex"
 SANDBOX_KEY = "sandbox-client-key"
 
 
-def build_credex(settings: Settings) -> tuple[CredexClient, FastAPI | None]:
-    """(client, sandbox app or None). Production requires CREDEX_API_URL (settings refuse to start without)."""
+TransportWrap = Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]
+
+
+def build_credex(settings: Settings, wrap: TransportWrap | None = None) -> tuple[CredexClient, FastAPI | None]:
+    """(client, sandbox app or None). Production requires CREDEX_API_URL (settings refuse to start without).
+
+    `wrap` lets tests put a fault-injecting transport (a lost response, a timeout) in front of the sandbox.
+    """
     if settings.credex_api_url:
         return CredexClient.from_settings(settings), None
     if not settings.is_development:
         raise ValueError("CREDEX_API_URL is required in production; the sandbox is for development only")
     sandbox = create_sandbox_app()
-    client = CredexClient("http://credex-sandbox", SANDBOX_KEY, transport=httpx.ASGITransport(app=sandbox))
+    transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=sandbox)
+    client = CredexClient("http://credex-sandbox", SANDBOX_KEY, transport=wrap(transport) if wrap else transport)
     return client, sandbox
