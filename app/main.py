@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
-from app.api import dev, health, notify, webhook
+from app.api import admin, dev, health, notify, operations, webhook
 from app.config import Settings, get_settings
 from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
 from app.flows.delivery import Delivery, OutboxSender
@@ -18,6 +19,7 @@ from app.flows.registry import REGISTRY
 from app.flows.runner import TableRunner
 from app.logs import configure_logging, register_secret
 from app.metrics import Metrics
+from app.state.errors import StateError
 from app.state.factory import build_redis, build_store
 from app.state.side_records import SideRecords
 from app.whatsapp.outbound import CloudApiClient, Sender
@@ -46,6 +48,7 @@ def create_app(
         register_secret(secret.get_secret_value() if secret else None)
     metrics = Metrics()
     credex, sandbox = build_credex(settings, wrap_credex_transport)
+    credex.observe = metrics.observe_credex
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,7 +68,8 @@ def create_app(
         app.state.redis = client
         app.state.store = store
         app.state.records = records
-        app.state.engine = Engine(store, runner or TableRunner(REGISTRY, credex), metrics)
+        app.state.engine = Engine(store, runner or TableRunner(REGISTRY, credex, metrics), metrics)
+        metrics.watch_state(store.atomic.counters)
         try:
             await store.redis_atomic.load_scripts()
         except Exception as exc:  # start anyway: /ready says 503 until the store answers
@@ -88,11 +92,20 @@ def create_app(
     app.include_router(health.router)
     app.include_router(webhook.router)
     app.include_router(notify.router)
+    app.include_router(admin.router)
+    app.include_router(operations.router)
+    app.add_exception_handler(StateError, _state_unavailable)
     if settings.is_development:
         app.include_router(dev.router)
     if sandbox is not None:
         app.mount(SANDBOX_PATH, sandbox)
     return app
+
+
+async def _state_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Any route that meets a store outage answers 503, never a stack trace."""
+    log.warning("state_unavailable", path=request.url.path, error=type(exc).__name__)
+    return JSONResponse({"detail": "state store unavailable, retry later"}, status_code=503)
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -69,7 +69,7 @@ def rows(messages: list[dict[str, Any]]) -> list[str]:
     return [r["id"] for m in messages for s in m.get("sections", []) for r in s["rows"]]
 
 
-def make_bot_app(redis: Redis, wrap: TransportWrap | None = None, **overrides: Any) -> FastAPI:
+def make_bot_app(redis: Redis | None, wrap: TransportWrap | None = None, **overrides: Any) -> FastAPI:
     """The real service (flow tables, credex sandbox); `wrap` puts a transport in front of the sandbox."""
     return create_app(settings(**overrides), redis=redis, wrap_credex_transport=wrap)
 

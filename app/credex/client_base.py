@@ -12,6 +12,7 @@ The JWT is the caller's: it travels in `CredexAuth`, which is updated in place w
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
@@ -109,6 +110,8 @@ class CredexHttp:
         if http is not None and transport is not None:
             raise ValueError("pass an httpx.AsyncClient or a transport, not both")
         self._base_url = base_url.rstrip("/")
+        self.observe: Callable[[str, str, float], None] | None = None
+        """Metrics hook: (endpoint, outcome, seconds) after every HTTP attempt; outcome is the status or the error."""
         self._api_key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         self._timeout = timeout
         self._owns_http = http is None
@@ -163,19 +166,28 @@ class CredexHttp:
                 f"{self._base_url}{endpoint.path}", content=body, headers=headers, timeout=self._timeout
             )
         except _NOT_SENT as exc:
+            self._observe(endpoint, "unreachable", started)
             log.warning("credex.unreachable", error=type(exc).__name__, duration_ms=_ms(started), **fields)
             raise CredexUnavailable("credex-core could not be reached", endpoint=endpoint.name) from exc
         except httpx.TransportError as exc:
+            self._observe(
+                endpoint, "timeout" if isinstance(exc, httpx.TimeoutException) else "transport_error", started
+            )
             log.warning("credex.transport_error", error=type(exc).__name__, duration_ms=_ms(started), **fields)
             if endpoint.write:
                 raise CredexWriteUnconfirmed("credex-core did not confirm the write", endpoint=endpoint.name) from exc
             raise CredexUnavailable("credex-core did not answer", endpoint=endpoint.name) from exc
+        self._observe(endpoint, str(response.status_code), started)
         log.info("credex.call", status=response.status_code, duration_ms=_ms(started), **fields)
         refreshed = token_from_header(response.headers.get("authorization"))
         if refreshed is not None and refreshed != auth.token:
             auth.token = refreshed
             log.info("credex.token_refreshed", endpoint=endpoint.name, phone=fields["phone"])
         return response
+
+    def _observe(self, endpoint: Endpoint, outcome: str, started: float) -> None:
+        if self.observe is not None:
+            self.observe(endpoint.name, outcome, time.perf_counter() - started)
 
     def _parse(self, endpoint: Endpoint, response: httpx.Response, model: type[M]) -> M:
         status = response.status_code

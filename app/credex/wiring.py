@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 from collections.abc import Callable
 
+import httpx
 from fastapi import FastAPI
 
 from app.config import Settings

@@ -56,6 +56,8 @@ class Engine:
                     self.metrics.duplicates.inc()
                     return Outcome.DUPLICATE
                 self.metrics.messages.labels(message.type).inc()
+                if state.session_expired:
+                    self.metrics.session_expiries.inc()
                 return await self._step(message, state)
 
     async def _step(self, message: InboundMessage, state: StateManager) -> Outcome:

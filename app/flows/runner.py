@@ -13,6 +13,7 @@ from app.components.base import AWAIT, StepContext, notice
 from app.credex import CredexClient
 from app.flows.table import Registry, Step
 from app.flows.words import is_reset_word
+from app.metrics import Metrics
 from app.state.manager import StateManager
 from app.state.results import ValidationResult
 from app.whatsapp.inbound import InboundMessage
@@ -28,9 +29,10 @@ TOO_MANY = "That didn't work {n} times, so let's go back to the menu."
 
 
 class TableRunner:
-    def __init__(self, registry: Registry, credex: CredexClient) -> None:
+    def __init__(self, registry: Registry, credex: CredexClient, metrics: Metrics | None = None) -> None:
         self.registry = registry
         self.credex = credex
+        self.metrics = metrics
 
     async def run(self, message: InboundMessage, state: StateManager) -> None:
         ctx = StepContext(state=state, credex_client=self.credex, message=message)
@@ -65,6 +67,8 @@ class TableRunner:
             if result.outcome == "invalid" and "invalid" not in step.on:
                 said = ctx.message.input_text if ctx.message else None
                 attempts = ctx.state.record_attempt(step.component.name, said, result.error)
+                if self.metrics is not None:
+                    self.metrics.validation_failures.labels(step.component.name).inc()
                 if attempts < MAX_ATTEMPTS:
                     ctx.send(notice(f"⚠️ {result.error}"))
                     await self._enter(ctx, step)  # the same question again, attempt count kept

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.state import codec
-from app.state.errors import ChannelBusy, CorruptState, StateError, StateValidationError
+from app.state.errors import ChannelBusy, CommitRefused, CorruptState, StateError, StateValidationError
 from app.state.migrations import UnknownSchemaVersion
 from app.state.models import ConversationState, FlowData, utcnow
 from app.state.redis_atomic import Begun, Busy, Duplicate, RedisAtomic
@@ -34,6 +34,14 @@ class AtomicStateManager:
         self.validator = validator
         self.busy_waits = 0
         self.busy_timeouts = 0
+        self.commit_conflicts = 0
+
+    def counters(self) -> dict[str, int]:
+        return {
+            "lease_waits": self.busy_waits,
+            "busy_timeouts": self.busy_timeouts,
+            "commit_conflicts": self.commit_conflicts,
+        }
 
     async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate:
         """Take the channel's lease, waiting at most `busy_wait_s` for another worker to release it.
@@ -76,7 +84,11 @@ class AtomicStateManager:
         errors += self.validator.validate_size(core, flow)
         if errors:
             raise StateValidationError(errors)
-        return await self.redis_atomic.commit(channel_id, token, expected_version, core, flow, message_id)
+        try:
+            return await self.redis_atomic.commit(channel_id, token, expected_version, core, flow, message_id)
+        except CommitRefused:
+            self.commit_conflicts += 1
+            raise
 
     async def abort(self, channel_id: str, token: str) -> bool:
         return await self.redis_atomic.abort(channel_id, token)

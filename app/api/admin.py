@@ -1,0 +1,76 @@
+"""Admin API: look at and reset a session when a customer complains. Bearer ADMIN_TOKEN on every route."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from app.api.deps import SettingsDep, StoreDep
+
+CHANNEL = Path(pattern=r"^[A-Za-z0-9._:\-]{1,128}$", description="wa_id or business-scoped user id")
+bearer = HTTPBearer(auto_error=False, description="ADMIN_TOKEN")
+
+
+async def require_admin(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    expected = settings.admin_token
+    if expected is None or not expected.get_secret_value():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "admin API disabled: no ADMIN_TOKEN configured")
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "bad or missing admin token", {"WWW-Authenticate": "Bearer"})
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+
+
+class SessionView(BaseModel):
+    channel_id: str
+    state: dict[str, Any] | None
+    ttl_seconds: float | None
+
+
+class SessionCount(BaseModel):
+    live_sessions: int
+
+
+class Deleted(BaseModel):
+    channel_id: str
+    deleted: bool
+
+
+@router.get("/sessions", response_model=SessionCount, summary="How many sessions are live (SCAN, never KEYS)")
+async def count_sessions(store: StoreDep) -> SessionCount:
+    count = 0
+    async for _ in store.redis_atomic.scan_channels():
+        count += 1
+    return SessionCount(live_sessions=count)
+
+
+@router.get("/sessions/{channel_id}", response_model=SessionView, summary="A session's state, tokens redacted")
+async def get_session(channel_id: Annotated[str, CHANNEL], store: StoreDep) -> SessionView:
+    ok, state, error = await store.atomic.execute_atomic(channel_id, "get")
+    if not ok:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"state unreadable: {error}")
+    if state is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no live session")
+    ttl = await store.redis_atomic.ttl_ms(channel_id)
+    # model_dump without the reveal context masks every secret (the JWT) as '**********'.
+    return SessionView(
+        channel_id=channel_id,
+        state=state.model_dump(mode="json", by_alias=True),
+        ttl_seconds=ttl / 1000 if ttl > 0 else None,
+    )
+
+
+@router.delete("/sessions/{channel_id}", response_model=Deleted, summary="Reset a session (processed ids are kept)")
+async def delete_session(channel_id: Annotated[str, CHANNEL], store: StoreDep) -> Deleted:
+    ok, deleted, error = await store.atomic.execute_atomic(channel_id, "delete")
+    if not ok:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, error or "store unavailable")
+    return Deleted(channel_id=channel_id, deleted=bool(deleted))
