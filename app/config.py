@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     app_env: Literal["development", "production"] = "production"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    web_concurrency: int = Field(1, ge=1, le=64)
 
     # State store. Unset REDIS_URL means the embedded in-process store (fakeredis with Lua).
     redis_url: str | None = None

@@ -13,7 +13,7 @@ import structlog
 _SECRETS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWTs
-    re.compile(r"(?i)((?:api[_-]?key|secret|token|password|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    re.compile(r"(?i)((?:api[_-]?key|secret|token|password|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"),
 ]
 _SECRET_KEYS = re.compile(r"(?i)(token|secret|password|authorization|api[_-]?key|jwt)")
 
@@ -31,6 +31,17 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
             event_dict[key] = "[REDACTED]"
         elif isinstance(value, str):
             event_dict[key] = _scrub(value)
+    return event_dict
+
+
+_PHONE = re.compile(r"(?<![\d.])(\d{4})\d{2,9}(\d{4})(?![\d.])")
+
+
+def mask_phone_numbers(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Full phone numbers (10 to 17 digits, as wa_ids are) become 2637****4567 in every string, URLs included."""
+    for key, value in list(event_dict.items()):
+        if isinstance(value, str) and key != "timestamp":
+            event_dict[key] = _PHONE.sub(r"\1****\2", value)
     return event_dict
 
 
@@ -54,6 +65,8 @@ def redact_configured(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> 
 
 
 def configure_logging(development: bool, level: str = "INFO") -> None:
+    """structlog for our code, and the same processors (redaction included) for stdlib loggers such as
+    uvicorn's access log, whose request lines would otherwise carry query strings like hub.verify_token."""
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -61,6 +74,7 @@ def configure_logging(development: bool, level: str = "INFO") -> None:
         structlog.processors.format_exc_info,
         redact_secrets,
         redact_configured,
+        mask_phone_numbers,
     ]
     renderer: Any = structlog.dev.ConsoleRenderer(colors=False) if development else structlog.processors.JSONRenderer()
     structlog.configure(
@@ -69,3 +83,18 @@ def configure_logging(development: bool, level: str = "INFO") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=False,
     )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *processors],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    for name in ("httpx", "httpcore"):  # request lines at INFO would repeat what our own log lines say
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True

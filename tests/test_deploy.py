@@ -37,7 +37,7 @@ def test_dockerfile_runs_as_non_root_without_dev_dependencies() -> None:
     assert user_lines and user_lines[-1] not in ("USER root", "USER 0")
     assert "pip install --no-cache-dir ." in DOCKERFILE and "[dev]" not in DOCKERFILE
     assert "HEALTHCHECK" in DOCKERFILE and "/health" in DOCKERFILE
-    assert "--workers \\\"$WEB_CONCURRENCY\\\"" in DOCKERFILE and "app.main:app" in DOCKERFILE
+    assert "WEB_CONCURRENCY=" in DOCKERFILE and 'CMD ["python", "-m", "app"]' in DOCKERFILE
 
 
 def test_compose_redis_is_durable_and_never_evicts() -> None:

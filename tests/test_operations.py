@@ -123,3 +123,17 @@ def test_redaction_processor_strips_tokens_anywhere() -> None:
 def test_access_token_never_logged_in_production_settings() -> None:
     s = settings(whatsapp_access_token=ACCESS)
     assert ACCESS not in repr(s) and ACCESS not in str(s.model_dump())
+
+
+def test_uvicorn_access_lines_are_redacted_too(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from app.logs import configure_logging
+
+    configure_logging(development=False)
+    line = '127.0.0.1 - "GET /webhook?hub.mode=subscribe&hub.verify_token=abc123secret&hub.challenge=9 HTTP/1.1" 200'
+    logging.getLogger("uvicorn.access").info(line)
+    out = capsys.readouterr().out
+    record = orjson.loads(out.strip().splitlines()[-1])
+    assert "abc123secret" not in out and "hub.challenge=9" in record["event"]
+    assert record["logger"] == "uvicorn.access"
