@@ -1,6 +1,6 @@
 """Fixtures: every state test runs against fakeredis AND a real Redis server.
 
-Real Redis is REDIS_TEST_URL (default 127.0.0.1:6379, db 15). If it does not answer, a private
+Real Redis is REDIS_TEST_URL (default 127.0.0.1:6379, a db from 1 to 12 picked by process id). If it does not answer, a private
 `redis-server` is started on a free port. With CI=true and no Redis at all, the run fails: never a skip.
 """
 
@@ -95,7 +95,8 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def real_redis_url() -> Iterator[str]:
-    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    # A db per test process (1-12; the benches use 13 and 14), so parallel runs on one machine don't flush each other.
+    url = os.environ.get("REDIS_TEST_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 12}")
     if _answers(url):
         yield url
         return
