@@ -1,0 +1,224 @@
+"""Offering a credex: amount, recipient handle and lookup, due date, confirmation, and the one createCredex call.
+
+Flow data (all JSON, amounts as strings): secured, amount, denomination, handle, receiver_account_id,
+receiver_name, receiver_handle, due_date (ISO date or None). The menu's offer rows carry `secured`; a shortcut
+typed at the menu carries everything but the receiver's account, so it enters at the lookup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from app.components.base import (
+    ApiComponent,
+    ConfirmComponent,
+    DisplayComponent,
+    InputComponent,
+    ReadOnlyState,
+    StepContext,
+    notice,
+)
+from app.components.dates import MAX_DUE, default_due, parse_due_date
+from app.components.handlers import active_account
+from app.components.money import format_amount, parse_amount
+from app.credex import CredexAuth, CredexRejected
+from app.credex.models_common import HANDLE_PATTERN, Denomination
+from app.state.results import ValidationResult
+from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text, fit
+
+HANDLE = re.compile(HANDLE_PATTERN)
+DEFAULT_WORDS = frozenset({"default", "default (4 weeks)", "4 weeks", "d"})
+AMOUNT_CODES = frozenset({"INSUFFICIENT_SECURED_BALANCE", "INSUFFICIENT_TIER", "INVALID_AMOUNT"})
+"""createCredex refusals a smaller or different amount can fix: the person is asked for the amount again."""
+DATE_CODES = frozenset({"INVALID_DATE"})
+CANCELLED = "Offer cancelled, nothing was sent."
+
+
+def normalize_handle(text: str) -> str:
+    """'@Bob ', '+263770000002': handles are lowercase, without '@' (or the '+' of a phone number)."""
+    handle = text.strip().lstrip("@").lower()
+    return handle[1:] if handle.startswith("+") and handle[1:].isdigit() else handle
+
+
+def check_handle(handle: str) -> str | None:
+    """Why `handle` cannot be a credex account handle, or None when it can."""
+    if not 3 <= len(handle) <= 30:
+        return "An account handle is 3 to 30 characters long, like *263771234567* or *alices_shop*."
+    if not HANDLE.match(handle):
+        return "An account handle has only letters, digits and underscores, like *alices_shop*."
+    return None
+
+
+def member_denom(ctx: StepContext) -> Denomination:
+    denom = ctx.state.get("member").default_denom
+    return Denomination(denom) if denom in {d.value for d in Denomination} else Denomination.USD
+
+
+def kind_of(data: dict[str, Any]) -> str:
+    return "secured" if data.get("secured") else "unsecured"
+
+
+def amount_text(data: dict[str, Any]) -> str:
+    return format_amount(Decimal(data["amount"]), data["denomination"])
+
+
+def receiver_text(data: dict[str, Any]) -> str:
+    name, handle = data.get("receiver_name") or "", data.get("receiver_handle") or data.get("handle", "")
+    return f"{name} (@{handle})" if name else f"@{handle}"
+
+
+class OfferAmount(InputComponent):
+    """How much, in which denomination (the member's default when none is typed)."""
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        secured = bool(ctx.data.get("secured"))
+        lines = [f"How much do you want to offer as a *{kind_of(ctx.data)}* credex?"]
+        account = active_account(ctx.state)
+        if secured and account is not None:
+            held = account.balances.secured_net_balances_by_denom
+            have = ", ".join(format_amount(m.amount, m.denomination or account.default_denom) for m in held)
+            lines.append(f"Your secured balance: {have or 'none yet'}.")
+        lines.append(f"Type it like *20* ({member_denom(ctx).value}), *20 USD* or *ZWG 5.50*.")
+        return [Text.safe("\n".join(lines))]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        return parse_amount(text, member_denom(ctx))
+
+    async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
+        result = self.validate(ctx, text)
+        if not result.valid:
+            return result
+        amount, denom = result.value
+        stored = ctx.put(amount=str(amount), denomination=denom.value)
+        return stored if not stored.valid else result
+
+
+class OfferHandle(InputComponent):
+    """Who receives it: an account handle, checked for form here and for existence by OfferLookup."""
+
+    field = "handle"
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        return [Text(body="Who is the offer for? Type their *account handle* (for a person, their phone number).")]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        handle = normalize_handle(text)
+        problem = check_handle(handle)
+        return ValidationResult.failure(problem) if problem else ValidationResult.success(handle)
+
+
+class OfferLookup(ApiComponent):
+    """getAccountByHandle: a handle nobody has, or the person's own active account, goes back to the question."""
+
+    outcomes = frozenset({"ok", "needs_due", "unknown", "self"})
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        handle = normalize_handle(str(ctx.data.get("handle", "")))
+        problem = check_handle(handle)
+        if problem:
+            ctx.send(notice(f"⚠️ {problem}"))
+            return ValidationResult.success(outcome="unknown")
+        try:
+            response = await ctx.credex.get_account_by_handle(auth, handle)
+        except CredexRejected as exc:
+            if exc.status not in (400, 404):
+                raise
+            ctx.send(notice(f"⚠️ No account has the handle *{fit(handle, 40)}*. Please check it and type it again."))
+            return ValidationResult.success(outcome="unknown")
+        found = response.details
+        if found.account_id == ctx.state.get("active_account_id"):
+            ctx.send(notice("⚠️ That is your own account: you cannot make an offer to yourself. Who is it for?"))
+            return ValidationResult.success(outcome="self")
+        stored = ctx.put(
+            handle=handle,
+            receiver_account_id=found.account_id,
+            receiver_name=found.account_name,
+            receiver_handle=found.account_handle,
+        )
+        if not stored.valid:
+            return stored
+        needs_due = not ctx.data.get("secured") and not ctx.data.get("due_date")
+        return ValidationResult.success(outcome="needs_due" if needs_due else "ok")
+
+
+class OfferDueDate(InputComponent):
+    """When an unsecured credex is due: 4 weeks by default, at most 5, strictly YYYY-MM-DD."""
+
+    field = "due_date"
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        today = ctx.now().date()
+        body = (
+            f"When will you pay it? Type a date as YYYY-MM-DD, at most {(today + MAX_DUE).isoformat()}, "
+            f"or tap *Default (4 weeks)* for {default_due(today).isoformat()}."
+        )
+        return [ReplyButtons(body=body, buttons=[Button(id="default", title="Default (4 weeks)")])]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        today = ctx.now().date()
+        if " ".join(text.lower().split()) in DEFAULT_WORDS:
+            return ValidationResult.success(default_due(today).isoformat())
+        parsed = parse_due_date(text, today)
+        return ValidationResult.success(parsed.value.isoformat()) if parsed.valid else parsed
+
+
+class OfferConfirm(ConfirmComponent):
+    yes_title = "Sign and send"
+    no_title = "Cancel"
+
+    def summary(self, ctx: StepContext) -> str:
+        data = ctx.data
+        account = active_account(ctx.state)
+        lines = [
+            f"Please confirm this *{kind_of(data)}* offer:",
+            f"*Amount*  {amount_text(data)}",
+            f"*From*  {account.account_name if account else 'your account'}",
+            f"*To*  {receiver_text(data)}",
+        ]
+        if not data.get("secured"):
+            lines.append(f"*Due*  {data.get('due_date')}")
+        return fit("\n".join(lines), 1024, field="offer.summary")
+
+
+class OfferCancelled(DisplayComponent):
+    def render(self, view: ReadOnlyState) -> Sequence[OutboundMessage]:
+        return [Text(body=CANCELLED)]
+
+
+class CreateOffer(ApiComponent):
+    """createCredex, once per confirmation (the client never repeats a write; a timeout is 'unconfirmed')."""
+
+    outcomes = frozenset({"ok", "fix_amount", "fix_due"})
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        data = ctx.data
+        issuer = ctx.state.get("active_account_id")
+        if not issuer:
+            return ValidationResult.failure("Your account is not loaded. Nothing was sent.", outcome="rejected")
+        secured = bool(data.get("secured"))
+        due = data.get("due_date")
+        try:
+            response = await ctx.credex.create_credex(
+                auth,
+                issuer_account_id=issuer,
+                receiver_account_id=data["receiver_account_id"],
+                amount=Decimal(data["amount"]),
+                denomination=Denomination(data["denomination"]),
+                secured=secured,
+                due_date=None if secured or not due else date.fromisoformat(due),
+            )
+        except CredexRejected as exc:
+            if exc.code in AMOUNT_CODES:
+                ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's try another amount."))
+                return ValidationResult.success(outcome="fix_amount")
+            if exc.code in DATE_CODES and not secured:
+                ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's pick another due date."))
+                return ValidationResult.success(outcome="fix_due")
+            raise
+        name = response.details.receiver_account_name or receiver_text(data)
+        ctx.send(notice(f"✅ Your {kind_of(data)} offer of {amount_text(data)} was sent to {name}."))
+        return ValidationResult.success(response.details.credex_id)
