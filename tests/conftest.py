@@ -1,7 +1,8 @@
 """Fixtures: every state test runs against fakeredis AND a real Redis server.
 
-Real Redis is REDIS_TEST_URL (default 127.0.0.1:6379, a db from 1 to 12 picked by process id). If it does not answer, a private
-`redis-server` is started on a free port. With CI=true and no Redis at all, the run fails: never a skip.
+Real Redis is REDIS_TEST_URL (default 127.0.0.1:6379, a db from 1 to 12 picked by process id). If it does
+not answer, a private `redis-server` is started on a free port. With CI=true and no Redis at all, the run
+fails: never a skip.
 """
 
 from __future__ import annotations
