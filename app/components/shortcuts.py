@@ -7,6 +7,7 @@ from datetime import date
 
 from app.components.dates import default_due, parse_due_date
 from app.components.money import parse_amount
+from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
 
 SHORTCUT = re.compile(r"^\s*(?P<amount>[^=\->]+?)\s*(?P<arrow>=>|->)\s*(?P<handle>[^=\s]+)\s*(?:=\s*(?P<due>\S+))?\s*$")
@@ -16,7 +17,7 @@ def looks_like_shortcut(text: str) -> bool:
     return "=>" in text or "->" in text
 
 
-def parse_shortcut(text: str, today: date) -> ValidationResult:
+def parse_shortcut(text: str, today: date, default: Denomination = Denomination.USD) -> ValidationResult:
     """Valid: value is the offer's flow data (amount as a string, never a float)."""
     match = SHORTCUT.match(text)
     if match is None:
@@ -24,7 +25,7 @@ def parse_shortcut(text: str, today: date) -> ValidationResult:
     secured = match["arrow"] == "=>"
     if secured and match["due"]:
         return ValidationResult.failure("A secured offer has no due date: use *->* for an unsecured one.")
-    amount = parse_amount(match["amount"])
+    amount = parse_amount(match["amount"], default)
     if not amount.valid:
         return amount
     value, denomination = amount.value

@@ -1,0 +1,286 @@
+"""Account settings: the tier upgrade, switching the active account, and opening a business account.
+
+Flow data (JSON only): upgrade keeps nothing; business keeps `account_name`, `account_handle` and `misses`
+(handles found taken, so a person cannot loop on the availability check forever).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from app.components.base import (
+    ApiComponent,
+    ConfirmComponent,
+    DisplayComponent,
+    InputComponent,
+    ReadOnlyState,
+    StepContext,
+    notice,
+)
+from app.components.handlers import all_accounts
+from app.components.money import format_amount
+from app.credex import CredexAuth, CredexRejected
+from app.credex.models import MEMBERTIER_SUBSCRIPTION_DAYS, AccountType, DashboardAccount, Denomination
+from app.state.manager import StateManager
+from app.state.results import ValidationResult
+from app.whatsapp.messages import (
+    INTERACTIVE_BODY_MAX,
+    ROWS_MAX,
+    ListMessage,
+    OutboundMessage,
+    Row,
+    Section,
+    Text,
+    fit,
+)
+
+TIER_PRICE = Decimal("1.00")
+"""What the Entrepreneur tier costs per period: passed to subscribe_member_tier, so what we show is what is paid."""
+TIER_DENOM = Denomination.USD
+HANDLE = re.compile(r"^[a-z0-9_]+$")
+HANDLE_MIN, HANDLE_MAX = 3, 30
+"""credex-core's handle pattern ^[a-z0-9_]{3,30}$ (shared/credex/openapi.json)."""
+BUSINESS_NAME_MIN, BUSINESS_NAME_MAX = 3, 50
+"""createAccount's accountName is 3 to 50 characters in the contract."""
+BUSINESS_NAME = re.compile(r"^[^\W_][\w '’&.,()\-]*$")
+MAX_MISSES = 3
+GIVE_UP = "That didn't work {n} times, so let's go back to the menu."
+CANCELLED = "❌ Cancelled. Nothing was created or changed."
+BACK = Row(id="back", title="Back to menu")
+
+
+def parse_handle(text: str, what: str = "handle") -> ValidationResult:
+    """'@Alices_Shop ' → 'alices_shop'; a reason for anything credex-core would refuse."""
+    handle = text.strip().lstrip("@").lower()
+    if handle.startswith("+") and handle[1:].isdigit():
+        handle = handle[1:]
+    if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
+        return ValidationResult.failure(f"A {what} is {HANDLE_MIN} to {HANDLE_MAX} characters long.")
+    if not HANDLE.match(handle):
+        return ValidationResult.failure(
+            f"A {what} may contain only letters, digits and underscores (no spaces), like *alices_shop*."
+        )
+    return ValidationResult.success(handle)
+
+
+def missed(ctx: StepContext, message: str, outcome: str) -> ValidationResult:
+    """A lookup that found nothing usable: explain and ask again, or give up after MAX_MISSES."""
+    misses = int(ctx.data.get("misses", 0)) + 1
+    ctx.put(misses=misses)
+    if misses >= MAX_MISSES:
+        ctx.send(notice(f"⚠️ {message}"), notice(GIVE_UP.format(n=misses)))
+        return ValidationResult.failure(message, outcome="give_up")
+    ctx.send(notice(f"⚠️ {message}"))
+    return ValidationResult.failure(message, outcome=outcome)
+
+
+def member_denom(ctx: StepContext) -> Denomination:
+    denom = ctx.state.get("member").default_denom
+    return Denomination(denom) if denom in Denomination.__members__ else Denomination.USD
+
+
+class Cancelled(DisplayComponent):
+    """What every confirmation's Cancel leads to: nothing was sent to credex-core, and the person is told."""
+
+    def render(self, view: ReadOnlyState) -> Sequence[OutboundMessage]:
+        return [Text(body=CANCELLED)]
+
+
+# -- tier upgrade -----------------------------------------------------------------------------------------
+
+
+def personal_account(state: StateManager) -> DashboardAccount | None:
+    """The member's own personal account: the subscription is paid from it, whichever account is active."""
+    for account in all_accounts(state):
+        if account.account_type == AccountType.PERSONAL and account.is_owned_account is not False:
+            return account
+    return None
+
+
+class UpgradeConfirm(ConfirmComponent):
+    yes_title = "Upgrade"
+
+    def summary(self, ctx: StepContext) -> str:
+        account = personal_account(ctx.state)
+        source = f" from *{account.account_name}*" if account else ""
+        price = format_amount(TIER_PRICE, TIER_DENOM.value)
+        body = (
+            "*Upgrade to the Entrepreneur tier*\n\n"
+            "No daily limit on the offers you make, and you can open business accounts.\n\n"
+            f"Price: *{price} every {MEMBERTIER_SUBSCRIPTION_DAYS} days*, paid as secured credex{source}. "
+            "The first payment is made today."
+        )
+        return fit(body, INTERACTIVE_BODY_MAX, field="upgrade.summary")
+
+
+class Subscribe(ApiComponent):
+    """createRecurring (MEMBERTIER_SUBSCRIPTION), once per confirmation."""
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        account = personal_account(ctx.state)
+        if account is None:
+            return ValidationResult.failure(
+                "You need a personal account to pay the subscription from.", outcome="rejected"
+            )
+        response = await ctx.credex.subscribe_member_tier(
+            auth, account.account_id, start_date=ctx.now().date(), amount=TIER_PRICE
+        )
+        next_date = response.details.next_date
+        then = (
+            f" The next payment of {format_amount(TIER_PRICE, TIER_DENOM.value)} is due on {next_date}."
+            if next_date
+            else ""
+        )
+        ctx.send(notice(f"🎉 You are on the *Entrepreneur tier* now.{then}"))
+        return ValidationResult.success()
+
+
+# -- switch account ---------------------------------------------------------------------------------------
+
+
+def describe(account: DashboardAccount, active: str | None) -> str:
+    parts = [f"@{account.account_handle}"] if account.account_handle else []
+    parts.append(account.account_type.capitalize())
+    if account.is_owned_account is False:
+        parts.append("authorized")
+    if account.account_id == active:
+        parts.append("acting now")
+    return " · ".join(parts)
+
+
+class AccountChoice(InputComponent):
+    """A list of the member's accounts; the choice becomes `active_account_id` (validated by update_state)."""
+
+    outcomes = frozenset({"ok", "back"})
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        accounts = all_accounts(ctx.state)
+        active = ctx.state.get("active_account_id")
+        shown = accounts[: ROWS_MAX - 1]
+        rows = [Row.safe(a.account_id, a.account_name, describe(a, active)) for a in shown]
+        body = "Which account do you want to act for?"
+        if len(accounts) > len(shown):
+            body += " Not all fit in this list: type the handle of any other one."
+        return [
+            ListMessage(body=body, button="Accounts", sections=[Section(title="Your accounts", rows=(*rows, BACK))])
+        ]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        choice = text.strip().lstrip("@").lower()
+        if choice in {"back", BACK.title.lower()}:
+            return ValidationResult.success(outcome="back")
+        for account in all_accounts(ctx.state):
+            names = {account.account_id.lower(), account.account_name.lower(), (account.account_handle or "").lower()}
+            if choice in names - {""}:
+                return ValidationResult.success(account.account_id)
+        return ValidationResult.failure(
+            f"You have no account *{fit(text.strip(), 40)}*. Please choose one from the list."
+        )
+
+    async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
+        result = self.validate(ctx, text)
+        if result.valid and result.outcome == "ok":
+            stored = ctx.state.update_state({"active_account_id": result.value})
+            if not stored.valid:
+                return ValidationResult.failure("That account is not available right now. Type *menu* to reload.")
+        return result
+
+
+# -- business account -------------------------------------------------------------------------------------
+
+
+def suggest_handle(name: str) -> str | None:
+    """'Tendai's Hardware' → 'tendais_hardware', or None when nothing usable is left."""
+    ascii_name = name.lower().replace("'", "").replace("’", "")
+    handle = re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_")[:HANDLE_MAX].rstrip("_")
+    return handle if len(handle) >= HANDLE_MIN else None
+
+
+class BusinessName(InputComponent):
+    field = "account_name"
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        return [Text(body="What is the *name of the business*? (3 to 50 characters)")]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        name = " ".join(text.split())
+        if not BUSINESS_NAME_MIN <= len(name) <= BUSINESS_NAME_MAX:
+            return ValidationResult.failure(
+                f"A business name is {BUSINESS_NAME_MIN} to {BUSINESS_NAME_MAX} characters long."
+            )
+        if not BUSINESS_NAME.match(name):
+            return ValidationResult.failure(
+                "A business name may contain letters, digits, spaces and & ' . , - ( ), "
+                "starting with a letter or digit."
+            )
+        return ValidationResult.success(name)
+
+
+class BusinessHandle(InputComponent):
+    field = "account_handle"
+
+    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
+        suggestion = suggest_handle(str(ctx.data.get("account_name", "")))
+        example = f", for example *{suggestion}*" if suggestion else ""
+        body = (
+            "Choose a *handle* for the account: people type it to send offers. "
+            f"3 to 30 lowercase letters, digits or underscores{example}."
+        )
+        return [Text(body=body)]
+
+    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
+        return parse_handle(text)
+
+
+class CheckHandle(ApiComponent):
+    """getAccountByHandle before confirming: a taken handle is asked again now, not refused after Confirm."""
+
+    outcomes = frozenset({"ok", "taken", "give_up"})
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        handle = str(ctx.data["account_handle"])
+        try:
+            await ctx.credex.get_account_by_handle(auth, handle)
+        except CredexRejected as exc:
+            if exc.status == 404:
+                return ValidationResult.success()
+            raise
+        return missed(ctx, f"The handle *@{handle}* is taken. Please choose another one.", "taken")
+
+
+class BusinessConfirm(ConfirmComponent):
+    yes_title = "Create"
+
+    def summary(self, ctx: StepContext) -> str:
+        data = ctx.data
+        body = (
+            f"Open the business account *{data['account_name']}* (@{data['account_handle']}) "
+            f"in {member_denom(ctx).value}? You will own it and can switch to it from the menu."
+        )
+        return fit(body, INTERACTIVE_BODY_MAX, field="business.summary")
+
+
+class CreateBusiness(ApiComponent):
+    """createAccount (BUSINESS), once per confirmation; a handle taken meanwhile goes back to the handle."""
+
+    outcomes = frozenset({"ok", "taken"})
+
+    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+        data = ctx.data
+        try:
+            response = await ctx.credex.create_account(
+                auth,
+                account_name=str(data["account_name"]),
+                account_handle=str(data["account_handle"]),
+                default_denom=member_denom(ctx),
+            )
+        except CredexRejected as exc:
+            if exc.code == "DUPLICATE_HANDLE":
+                ctx.send(notice(f"⚠️ {exc.message}. Please choose another handle."))
+                return ValidationResult.failure(exc.message, outcome="taken")
+            raise
+        name = response.details.account_name or data["account_name"]
+        ctx.send(notice(f"✅ *{name}* is open. Choose *Switch account* in the menu to act for it."))
+        return ValidationResult.success()
