@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+CHROMIUM ?= /usr/bin/chromium
+
 .PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -15,7 +17,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	APP_ENV=$${APP_ENV:-development} $(BIN)/python -m app
 
-test: $(STAMP)
+# Browser tests drive Debian's chromium through Playwright (never `playwright install`: no downloads here).
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji \
+		|| echo "chromium could not be installed: the browser tests will say so"; \
+	else \
+		echo "no apt-get: install chromium at $(CHROMIUM) for the browser tests (they skip without it)"; \
+	fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest

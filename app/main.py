@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
-from app.api import admin, dev, health, notify, operations, webhook
+from app.api import admin, dev, health, notify, operations, simulator, webhook
 from app.config import Settings, get_settings
 from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
 from app.flows.delivery import Delivery, OutboxSender
@@ -64,7 +64,7 @@ def create_app(
         else:
             log.warning("replies_to_outbox", detail="WHATSAPP_ACCESS_TOKEN unset: replies go to the dev outbox")
             out = OutboxSender(records)
-        store.after_commit = Delivery(out, metrics)
+        store.after_commit = app.state.delivery = Delivery(out, metrics)
         app.state.redis = client
         app.state.store = store
         app.state.records = records
@@ -97,6 +97,7 @@ def create_app(
     app.add_exception_handler(StateError, _state_unavailable)
     if settings.is_development:
         app.include_router(dev.router)
+        app.include_router(simulator.router)
     if sandbox is not None:
         app.mount(SANDBOX_PATH, sandbox)
     return app

@@ -1,7 +1,134 @@
-"""POST /notify: credex-core asks the bot to tell a member something (filled in by the notify work)."""
+"""POST /notify: credex-core asks the bot to tell a member something, outside any conversation.
+
+A member may not have written in 24 hours, and then WhatsApp accepts only a pre-approved template (131047), so
+the notice always goes out as the `credex_notification` template with the member's name and the message as its
+body parameters, through the same Delivery the flows' replies use (Cloud API, or the dev outbox).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+from typing import Annotated, Any, Literal
 
+import structlog
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from app.api.deps import SettingsDep
+from app.credex.wiring import SANDBOX_KEY
+from app.state.store import AfterCommit
+from app.whatsapp.masking import mask_phone
+from app.whatsapp.messages import Template
+
+log = structlog.get_logger(__name__)
 router = APIRouter(tags=["credex-core"])
+
+TEMPLATE_NAME = "credex_notification"
+TEMPLATE_LANGUAGE = "en"
+CLIENT_KEY = APIKeyHeader(
+    name="x-client-api-key",
+    scheme_name="CredexClientApiKey",
+    description="The client API key shared with credex-core (CREDEX_CLIENT_API_KEY).",
+    auto_error=False,
+)
+
+
+def _one_line(value: Any) -> Any:
+    """Template parameters cannot hold newlines, tabs or runs of spaces (Graph error 132018): collapse them."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def _digits(value: Any) -> Any:
+    """'+263 77 000 0001' → '263770000001'; anything else is left for the pattern to refuse."""
+    if isinstance(value, str):
+        return "".join(value.split()).removeprefix("+")
+    return value
+
+
+class NotifyRequest(BaseModel):
+    """What credex-core sends (the field names of the original VimbisoPay bot's /notify)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    phone: Annotated[
+        str,
+        BeforeValidator(_digits),
+        Field(
+            alias="phoneNumber",
+            pattern=r"^[0-9]{8,15}$",
+            description="The member's WhatsApp number: 8 to 15 digits, country code first, no '+'",
+            examples=["263770000001"],
+        ),
+    ]
+    member_name: Annotated[
+        str,
+        BeforeValidator(_one_line),
+        Field(alias="memberName", min_length=1, max_length=100, examples=["Demo Alice"]),
+    ]
+    message: Annotated[
+        str,
+        BeforeValidator(_one_line),
+        Field(min_length=1, max_length=900, examples=["You have a new offer of 25.00 USD from Demo Bob."]),
+    ]
+
+
+class NotifyAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    template: str = TEMPLATE_NAME
+    recipient: str = Field(description="The phone number, masked")
+
+
+class NotifyProblem(BaseModel):
+    detail: str
+
+
+def expected_key(settings: SettingsDep) -> str | None:
+    if settings.credex_client_api_key is not None:
+        return settings.credex_client_api_key.get_secret_value()
+    return SANDBOX_KEY if settings.is_development else None
+
+
+async def require_client_key(settings: SettingsDep, key: Annotated[str | None, Security(CLIENT_KEY)] = None) -> None:
+    """Constant-time comparison, so the key cannot be guessed byte by byte from response times."""
+    expected = expected_key(settings)
+    if not key or expected is None or not hmac.compare_digest(key.encode(), expected.encode()):
+        log.warning("notify_refused", reason="missing key" if not key else "wrong key")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or missing x-client-api-key")
+
+
+def get_delivery(request: Request) -> AfterCommit:
+    """The Delivery the engine sends replies with (app.state.delivery when set, else the store's)."""
+    delivery: AfterCommit | None = getattr(request.app.state, "delivery", None)
+    if delivery is None:
+        store = getattr(request.app.state, "store", None)
+        delivery = store.after_commit if store is not None else None
+    if delivery is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "delivery not ready, retry later")
+    return delivery
+
+
+@router.post(
+    "/notify",
+    summary="credex-core asks us to notify a member on WhatsApp",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=NotifyAccepted,
+    dependencies=[Depends(require_client_key)],
+    responses={
+        401: {"model": NotifyProblem, "description": "x-client-api-key missing or wrong"},
+        503: {"model": NotifyProblem, "description": "The service is starting; retry later"},
+    },
+)
+async def notify(
+    body: NotifyRequest,
+    background: BackgroundTasks,
+    delivery: Annotated[AfterCommit, Depends(get_delivery)],
+) -> NotifyAccepted:
+    """Accepted for delivery: the template is sent after the answer, so credex-core never waits on Meta."""
+    template = Template(
+        name=TEMPLATE_NAME, language=TEMPLATE_LANGUAGE, body_parameters=(body.member_name, body.message)
+    )
+    background.add_task(delivery, body.phone, [template])
+    masked = mask_phone(body.phone)
+    log.info("notify_accepted", to=masked, template=TEMPLATE_NAME)
+    return NotifyAccepted(recipient=masked)

@@ -60,7 +60,7 @@ ACTIONS: tuple[MenuAction, ...] = (
         "send_offers_to", "Offers go to…", "Who receives this account's offers", lambda f: f.business, rare=True
     ),
     MenuAction(
-        "create_business", "New business account", "Open an account for a business", lambda f: f.tier >= 2, rare=True
+        "create_business", "New business account", "Open an account for a business", lambda f: f.tier >= 3, rare=True
     ),
 )
 MORE = MenuAction("more", "More…", "Account settings and other actions", lambda f: True)

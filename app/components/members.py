@@ -228,6 +228,8 @@ class MemberWrite(ApiComponent):
     """One account write per confirmation; a refusal the person can fix goes back to the choice ("retry")."""
 
     outcomes = frozenset({"ok", "retry"})
+    hint: ClassVar[str] = ""
+    """Added to a fixable refusal: what the person can do about it."""
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
         account = owned_business(ctx.state)
@@ -239,7 +241,7 @@ class MemberWrite(ApiComponent):
         except CredexRejected as exc:
             if exc.status not in FIXABLE:
                 raise
-            ctx.send(notice(f"⚠️ {exc.message}"))
+            ctx.send(notice(f"⚠️ {exc.message}{self.hint}"))
             return ValidationResult.failure(exc.message, outcome="retry")
         ctx.send(notice(f"✅ {done}"))
         return ValidationResult.success()
@@ -262,6 +264,8 @@ class Unauthorize(MemberWrite):
 
 
 class SendOffersTo(MemberWrite):
+    hint = " Authorize them first: menu, *Authorize member*."
+
     async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         response = await ctx.credex.update_send_offers_to(auth, account.account_id, str(chosen["member_id"]))
         ref = response.details.send_offers_to
