@@ -11,7 +11,7 @@ from app.flows.registry import REGISTRY
 from app.flows.runner import TIMED_OUT
 from app.flows.words import RESET_WORDS
 from app.state.keys import channel_keys
-from tests.flows_kit import ALICE, BOB, Person, bot_with, buttons, rows, text_of
+from tests.flows_kit import ALICE, BOB, Person, bot_with, buttons, rows, sandbox, text_of
 from tests.webhook_kit import Bot
 
 NEW = "263779990001"
@@ -94,3 +94,26 @@ async def test_tier_one_member_sees_upgrade_and_daily_limit(bot: Bot) -> None:
 def test_every_menu_action_has_its_flow() -> None:
     menu = REGISTRY.flows["menu"].steps["choose"].component
     assert menu.outcomes >= {"offer_secured", "accept", "ledger", "more"}
+
+
+async def test_session_timeout_mid_offer_starts_over(bot: Bot, redis_client: Redis) -> None:
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    await alice.choose("offer_secured")
+    await alice.say("12")
+    await redis_client.delete(channel_keys(ALICE).state)  # 300 s pass in the middle of the offer
+    answer = await alice.say("263770000002")
+    assert TIMED_OUT in text_of(answer) and "Secured balances" in text_of(answer)
+    assert sandbox(bot).requests.get("/createCredex", 0) == 0
+
+
+async def test_reset_word_mid_offer_returns_to_the_menu_and_sends_nothing(bot: Bot) -> None:
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    await alice.choose("offer_secured")
+    await alice.say("12")
+    answer = await alice.say("Mhoro")
+    assert "Secured balances" in text_of(answer) and answer[-1]["kind"] == "list"
+    again = await alice.say("263770000002")  # the old step is gone: this is now a menu answer
+    assert "choose from the list" in text_of(again)
+    assert sandbox(bot).requests.get("/createCredex", 0) == 0
