@@ -20,6 +20,7 @@ from app.components.base import (
     notice,
 )
 from app.components.handlers import all_accounts
+from app.components.handles import HANDLE_MAX, HANDLE_MIN, member_denom, parse_handle
 from app.components.money import format_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models import MEMBERTIER_SUBSCRIPTION_DAYS, AccountType, DashboardAccount, Denomination
@@ -39,9 +40,6 @@ from app.whatsapp.messages import (
 TIER_PRICE = Decimal("1.00")
 """What the Entrepreneur tier costs per period: passed to subscribe_member_tier, so what we show is what is paid."""
 TIER_DENOM = Denomination.USD
-HANDLE = re.compile(r"^[a-z0-9_]+$")
-HANDLE_MIN, HANDLE_MAX = 3, 30
-"""credex-core's handle pattern ^[a-z0-9_]{3,30}$ (shared/credex/openapi.json)."""
 BUSINESS_NAME_MIN, BUSINESS_NAME_MAX = 3, 50
 """createAccount's accountName is 3 to 50 characters in the contract."""
 BUSINESS_NAME = re.compile(r"^[^\W_][\w '’&.,()\-]*$")
@@ -49,20 +47,6 @@ MAX_MISSES = 3
 GIVE_UP = "That didn't work {n} times, so let's go back to the menu."
 CANCELLED = "❌ Cancelled. Nothing was created or changed."
 BACK = Row(id="back", title="Back to menu")
-
-
-def parse_handle(text: str, what: str = "handle") -> ValidationResult:
-    """'@Alices_Shop ' → 'alices_shop'; a reason for anything credex-core would refuse."""
-    handle = text.strip().lstrip("@").lower()
-    if handle.startswith("+") and handle[1:].isdigit():
-        handle = handle[1:]
-    if not HANDLE_MIN <= len(handle) <= HANDLE_MAX:
-        return ValidationResult.failure(f"A {what} is {HANDLE_MIN} to {HANDLE_MAX} characters long.")
-    if not HANDLE.match(handle):
-        return ValidationResult.failure(
-            f"A {what} may contain only letters, digits and underscores (no spaces), like *alices_shop*."
-        )
-    return ValidationResult.success(handle)
 
 
 def missed(ctx: StepContext, message: str, outcome: str) -> ValidationResult:
@@ -74,11 +58,6 @@ def missed(ctx: StepContext, message: str, outcome: str) -> ValidationResult:
         return ValidationResult.failure(message, outcome="give_up")
     ctx.send(notice(f"⚠️ {message}"))
     return ValidationResult.failure(message, outcome=outcome)
-
-
-def member_denom(ctx: StepContext) -> Denomination:
-    denom = ctx.state.get("member").default_denom
-    return Denomination(denom) if denom in Denomination.__members__ else Denomination.USD
 
 
 class Cancelled(DisplayComponent):

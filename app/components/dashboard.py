@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from app.components.base import DisplayComponent, InputComponent, ReadOnlyState, StepContext
 from app.components.handlers import active_account, all_accounts
+from app.components.handles import member_denom
 from app.components.money import format_amount
 from app.components.shortcuts import looks_like_shortcut, parse_shortcut
-from app.credex.models_common import Denomination
 from app.credex.models_members import DashboardAccount
 from app.state.results import ValidationResult
 from app.whatsapp.messages import ROWS_MAX, ListMessage, OutboundMessage, Row, Section, Text, fit
@@ -128,10 +128,7 @@ class MenuChoice(InputComponent):
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
         choice = text.strip()
         if "shortcut" in self.enabled and looks_like_shortcut(choice):
-            member = ctx.state.get("member")
-            known = member.default_denom in {d.value for d in Denomination}
-            default = Denomination(member.default_denom) if known else Denomination.USD
-            parsed = parse_shortcut(choice, ctx.now().date(), default)
+            parsed = parse_shortcut(choice, ctx.now().date(), member_denom(ctx))
             if not parsed.valid:
                 return parsed
             return ValidationResult.success(outcome="shortcut", carry=parsed.value)

@@ -15,9 +15,10 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from app.components.account import BACK, missed, parse_handle
+from app.components.account import BACK, missed
 from app.components.base import ApiComponent, ConfirmComponent, InputComponent, StepContext, notice
 from app.components.handlers import active_account
+from app.components.handles import parse_handle
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models import AccountType, DashboardAccount
 from app.state.manager import StateManager

@@ -7,7 +7,6 @@ typed at the menu carries everything but the receiver's account, so it enters at
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -24,38 +23,18 @@ from app.components.base import (
 )
 from app.components.dates import MAX_DUE, default_due, parse_due_date
 from app.components.handlers import active_account
+from app.components.handles import member_denom, parse_handle
 from app.components.money import format_amount, parse_amount
 from app.credex import CredexAuth, CredexRejected
-from app.credex.models_common import HANDLE_PATTERN, Denomination
+from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
 from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text, fit
 
-HANDLE = re.compile(HANDLE_PATTERN)
 DEFAULT_WORDS = frozenset({"default", "default (4 weeks)", "4 weeks", "d"})
 AMOUNT_CODES = frozenset({"INSUFFICIENT_SECURED_BALANCE", "INSUFFICIENT_TIER", "INVALID_AMOUNT"})
 """createCredex refusals a smaller or different amount can fix: the person is asked for the amount again."""
 DATE_CODES = frozenset({"INVALID_DATE"})
 CANCELLED = "Offer cancelled, nothing was sent."
-
-
-def normalize_handle(text: str) -> str:
-    """'@Bob ', '+263770000002': handles are lowercase, without '@' (or the '+' of a phone number)."""
-    handle = text.strip().lstrip("@").lower()
-    return handle[1:] if handle.startswith("+") and handle[1:].isdigit() else handle
-
-
-def check_handle(handle: str) -> str | None:
-    """Why `handle` cannot be a credex account handle, or None when it can."""
-    if not 3 <= len(handle) <= 30:
-        return "An account handle is 3 to 30 characters long, like *263771234567* or *alices_shop*."
-    if not HANDLE.match(handle):
-        return "An account handle has only letters, digits and underscores, like *alices_shop*."
-    return None
-
-
-def member_denom(ctx: StepContext) -> Denomination:
-    denom = ctx.state.get("member").default_denom
-    return Denomination(denom) if denom in {d.value for d in Denomination} else Denomination.USD
 
 
 def kind_of(data: dict[str, Any]) -> str:
@@ -106,9 +85,7 @@ class OfferHandle(InputComponent):
         return [Text(body="Who is the offer for? Type their *account handle* (for a person, their phone number).")]
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
-        handle = normalize_handle(text)
-        problem = check_handle(handle)
-        return ValidationResult.failure(problem) if problem else ValidationResult.success(handle)
+        return parse_handle(text)
 
 
 class OfferLookup(ApiComponent):
@@ -117,11 +94,11 @@ class OfferLookup(ApiComponent):
     outcomes = frozenset({"ok", "needs_due", "unknown", "self"})
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
-        handle = normalize_handle(str(ctx.data.get("handle", "")))
-        problem = check_handle(handle)
-        if problem:
-            ctx.send(notice(f"⚠️ {problem}"))
+        parsed = parse_handle(str(ctx.data.get("handle", "")))
+        if not parsed.valid:
+            ctx.send(notice(f"⚠️ {parsed.error}"))
             return ValidationResult.success(outcome="unknown")
+        handle = parsed.value
         try:
             response = await ctx.credex.get_account_by_handle(auth, handle)
         except CredexRejected as exc:

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from app.components.dates import default_due, parse_due_date
+from app.components.handles import normalize_handle
 from app.components.money import parse_amount
 from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
@@ -41,7 +42,7 @@ def parse_shortcut(text: str, today: date, default: Denomination = Denomination.
     data = {
         "amount": str(value),
         "denomination": denomination.value,
-        "handle": match["handle"].lstrip("@").lower(),
+        "handle": normalize_handle(match["handle"]),
         "secured": secured,
         "due_date": due.isoformat() if due else None,
     }
