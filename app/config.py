@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     redis_socket_timeout: float = Field(2.0, gt=0, le=60)
     redis_max_connections: int = Field(64, ge=1, le=10_000)
     state_ttl_seconds: int = Field(300, ge=10, le=86_400)
-    state_lease_ms: int = Field(15_000, ge=100, le=300_000)
+    state_lease_ms: int = Field(30_000, ge=100, le=300_000)
     state_busy_wait_seconds: float = Field(5.0, ge=0, le=60)
     state_processed_ids: int = Field(100, ge=1, le=10_000)
     state_processed_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)

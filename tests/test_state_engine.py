@@ -303,3 +303,17 @@ async def test_concurrent_sessions_share_pipelines_and_survive_script_flush(
     for n in range(40):
         raw = await stored(redis_client, f"2637700{n:05d}")
         assert orjson.loads(raw[b"flow"])["data"] == {"n": n} and int(raw[b"v"]) == 1
+
+
+async def test_hold_lease_renews_and_refuses_after_a_takeover(store: StateStore, redis_client: Redis) -> None:
+    lease = channel_keys(CH).lease
+    with pytest.raises(CommitRefused):
+        async with store.session(CH, "wamid.1") as state:
+            await redis_client.pexpire(lease, 500)
+            await state.hold_lease()  # still ours: renewed to the full lease
+            assert await redis_client.pttl(lease) > store.redis_atomic.lease_ms - 1000
+            state.update_state({"flow_data": {"context": "c", "component": "before-write"}})
+            await redis_client.set(lease, "another-worker")  # expired and taken over meanwhile
+            await state.hold_lease()
+    assert await stored(redis_client) == {}
+    assert await redis_client.get(lease) == b"another-worker"  # the other worker's lease is untouched

@@ -256,3 +256,28 @@ async def test_dev_outbox_is_not_mounted_in_production(redis_client: Redis) -> N
     prod = settings(app_env="production", credex_api_url="http://credex.invalid", credex_client_api_key="k" * 16)
     async with running(make_app(redis=redis_client, settings=prod)) as bot:
         assert (await bot.client.get(f"/dev/outbox/{ALICE}")).status_code == 404
+
+
+class StealsTheLease:
+    """A step whose channel is taken over before its side effect, as after a lease expiry."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.side_effects = 0
+
+    async def run(self, message: InboundMessage, state: StateManager) -> None:
+        if message.input_text == "steal":
+            await self.redis.set(channel_keys(state.get_channel_id()).lease, "other-worker", px=50)
+        await state.hold_lease()
+        self.side_effects += 1
+
+
+async def test_a_step_whose_lease_was_taken_over_does_nothing_and_is_retried(redis_client: Redis) -> None:
+    runner = StealsTheLease(redis_client)
+    async with running(make_app(redis=redis_client, runner=runner)) as bot:
+        body = body_of(text_message(ALICE, "steal"))
+        assert (await bot.post(body)).status_code == 503
+        assert runner.side_effects == 0 and await bot.outbox(ALICE) == []
+        await asyncio.sleep(0.1)  # the other worker's lease runs out
+        assert (await bot.post(body_of(text_message(ALICE, "fine")))).status_code == 200
+        assert runner.side_effects == 1

@@ -185,6 +185,7 @@ class ApiComponent(Component):
         """Make the call(s) and update state from the response; raise credex errors, they are mapped here."""
 
     async def enter(self, ctx: StepContext) -> ValidationResult:
+        await ctx.state.hold_lease()  # a taken-over channel must not reach credex-core: raises, nothing written
         auth = ctx.auth()
         try:
             return await self.call(ctx, auth)

@@ -8,6 +8,7 @@ from typing import Protocol
 import structlog
 
 from app.metrics import Metrics
+from app.state.errors import StateError
 from app.state.manager import StateManager
 from app.state.results import ErrorContext, ErrorHandler
 from app.state.store import StateStore
@@ -68,6 +69,8 @@ class Engine:
             return Outcome.UNSUPPORTED
         try:
             await self.runner.run(message, state)
+        except StateError:  # the store failed or the channel was taken over: no reply, Meta retries
+            raise
         except Exception as exc:
             context = state.get_flow_state().context or "none"
             state.rollback()

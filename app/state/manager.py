@@ -6,11 +6,12 @@ whole when invalid) or the few named mutators below; the store commits the resul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app.state.errors import CommitRefused
 from app.state.messaging import MessageQueue
 from app.state.models import REVEAL_SECRETS, ConversationState, FlowData, LastAttempt, utcnow
 from app.state.results import ErrorContext, ValidationResult
@@ -49,6 +50,7 @@ class StateManager:
         expired: bool = False,
         validator: StateValidator | None = None,
         initial: Callable[[], ConversationState] | None = None,
+        renew_lease: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._channel_id = channel_id
         self.message_id = message_id
@@ -60,6 +62,7 @@ class StateManager:
         self.committed_version: int | None = None
         self.messaging = MessageQueue()
         self._validator = validator or StateValidator()
+        self._renew_lease = renew_lease
 
     # -- accessors -------------------------------------------------------------------------------------
     def get_channel_id(self) -> str:
@@ -91,6 +94,15 @@ class StateManager:
     def committable(self) -> ConversationState:
         """The live state, for the store's commit only (which validates it again before writing)."""
         return self._state
+
+    async def hold_lease(self) -> None:
+        """Renew the channel's lease before a side effect outside Redis (a credex-core write).
+
+        Raises CommitRefused('lost') when another worker has taken the channel over: the side effect must not
+        happen, since that worker may be handling this very message again.
+        """
+        if self._renew_lease is not None and not await self._renew_lease():
+            raise CommitRefused("lost")
 
     # -- validated updates -----------------------------------------------------------------------------
     def update_state(self, patch: dict[str, Any]) -> ValidationResult:

@@ -117,6 +117,10 @@ class RedisAtomic:
         k = channel_keys(channel_id)
         return bool(await self.guard(self.scripts.abort(keys=[k.lease], args=[token])))
 
+    async def extend(self, channel_id: str, token: str) -> bool:
+        k = channel_keys(channel_id)
+        return bool(await self.guard(self.scripts.extend(keys=[k.lease], args=[token, self.lease_ms])))
+
     async def clear_flow(self, channel_id: str, empty_flow: bytes) -> int | Busy | None:
         """New version, Busy when a session holds the channel, None when there is no state."""
         k = channel_keys(channel_id)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-NAMES = ("begin", "commit", "abort", "clear_flow", "delete_session", "outbox_push", "mark_status")
+NAMES = ("begin", "commit", "abort", "extend", "clear_flow", "delete_session", "outbox_push", "mark_status")
 
 
 def source(name: str) -> str:
@@ -26,6 +26,7 @@ class Scripts:
     begin: AsyncScript
     commit: AsyncScript
     abort: AsyncScript
+    extend: AsyncScript
     clear_flow: AsyncScript
     delete_session: AsyncScript
     outbox_push: AsyncScript

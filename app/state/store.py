@@ -67,6 +67,7 @@ class StateStore:
                 expired=stored is None and begun.known,
                 validator=self.validator,
                 initial=lambda: self.atomic.decode(channel_id, begun) or ConversationState.fresh(channel_id),
+                renew_lease=lambda: self.redis_atomic.extend(channel_id, token),
             )
             try:
                 yield manager
