@@ -1,4 +1,8 @@
-"""FastAPI dependencies: what a route needs, taken from the app built by create_app()."""
+"""FastAPI dependencies: what a route needs, taken from the app built by create_app().
+
+They are `async def` on purpose: FastAPI runs plain `def` dependencies in its thread pool, a hop per
+dependency per request that costs more than the work they do.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +17,27 @@ from app.state.side_records import SideRecords
 from app.state.store import StateStore
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> StateStore:
+async def get_store(request: Request) -> StateStore:
     store: StateStore = request.app.state.store
     return store
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_records(request: Request) -> SideRecords:
+async def get_records(request: Request) -> SideRecords:
     records: SideRecords = request.app.state.records
     return records
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 

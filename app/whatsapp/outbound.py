@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import httpx
 import orjson
 import structlog
+from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 
 from app.config import Settings
@@ -117,6 +118,11 @@ def _classify(response: httpx.Response) -> _Outcome:
 class CloudApiClient:
     """Sends messages through the Graph API on one pooled `httpx.AsyncClient`.
 
+    Its transport is aiohttp's connection pool (httpx-aiohttp): under load httpcore's pool costs more CPU per
+    request than the rest of a message's handling (bench/RESULTS.md). Every transport error is retried here
+    anyway, so the coarser mapping of aiohttp errors to httpx ones changes nothing. The credex client stays on
+    httpcore, where telling "never sent" from "maybe applied" matters for writes.
+
     Retries run inside `send`, bounded by `retry_budget` seconds in total (time asleep or waiting on the
     network) and by `max_attempts`. Network errors and timeouts are retried too: after a read timeout Meta
     may already have accepted the message, so the member can get it twice. A duplicate text is the lesser
@@ -141,7 +147,9 @@ class CloudApiClient:
         self._token = access_token if isinstance(access_token, SecretStr) else SecretStr(access_token)
         self.url = f"{api_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=DEFAULT_LIMITS)
+        self._client = client or httpx.AsyncClient(
+            timeout=DEFAULT_TIMEOUT, transport=AiohttpTransport(limits=DEFAULT_LIMITS, trust_env=False)
+        )
         self._sleep = sleep
         self.retry_budget = retry_budget
         self.max_attempts = max_attempts

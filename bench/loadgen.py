@@ -1,0 +1,222 @@
+"""Load generator of the webhook benchmark, run in its own process by bench/webhook_bench.py.
+
+    .venv/bin/python -m bench.loadgen --url http://127.0.0.1:8000/webhook --stub http://127.0.0.1:9100 \\
+        --secret S [--messages 10000] [--warmup 500] [--senders 50] [--people 1000] [--watch app=PID ...]
+
+Builds every body up front: a realistic text-message webhook envelope (metadata, contacts[] with wa_id, user_id
+and profile name, one message with a unique wamid and a unique text carrying the marker `k<n>`), signed with
+X-Hub-Signature-256 over the exact bytes sent. Then `--senders` tasks share one aiohttp session and POST them.
+After the POSTs it waits for the stub to have every reply, so "handled" counts replies, not just 200s.
+Prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import time
+from collections import Counter
+from typing import Any
+
+import aiohttp
+
+from app.whatsapp.signature import sign
+
+PHONE_NUMBER_ID = "1122334455667"
+WORDS = ("balance", "send", "offer", "accept", "menu", "hello", "credex", "ledger", "usd", "zwg", "pay", "thanks")
+
+
+def person(p: int) -> dict[str, Any]:
+    return {
+        "wa_id": f"26377{p:07d}",
+        "user_id": f"ZW.{13491208655302741918 + p * 7919}",
+        "parent_user_id": f"ZW.ENT.{11815799212886844830 + p}",
+        "profile": {"name": f"Bench Person {p}"},
+    }
+
+
+def body(n: int, p: int, run: str, rng: random.Random) -> bytes:
+    contact = person(p)
+    text = f"{' '.join(rng.choices(WORDS, k=rng.randrange(1, 6)))} k{n}"
+    envelope = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "263771000000", "phone_number_id": PHONE_NUMBER_ID},
+                            "contacts": [contact],
+                            "messages": [
+                                {
+                                    "from": contact["wa_id"],
+                                    "id": f"wamid.HBgM{run}{n:08d}AA==",
+                                    "timestamp": str(1764028800 + n // 50),
+                                    "text": {"body": text},
+                                    "type": "text",
+                                }
+                            ],
+                        },
+                        "field": "messages",
+                    }
+                ],
+            }
+        ],
+    }
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads) from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: float) -> float:
+    return sorted(values)[max(0, int(len(values) * q) - 1)] * 1000 if values else float("nan")
+
+
+async def stub_count(http: aiohttp.ClientSession, stub: str) -> dict[str, int]:
+    async with http.get(f"{stub}/count") as r:
+        data: dict[str, int] = await r.json()
+        return data
+
+
+async def wait_for_replies(http: aiohttp.ClientSession, stub: str, expected: int, within: float, stall: float) -> int:
+    """Until the stub has `expected` replies, for at most `within` s, or `stall` s without a new one."""
+    deadline = time.monotonic() + within
+    last, progress = -1, time.monotonic()
+    while True:
+        count = (await stub_count(http, stub))["count"]
+        now = time.monotonic()
+        if count != last:
+            last, progress = count, now
+        if count >= expected or now > deadline or now - progress > stall:
+            return count
+        await asyncio.sleep(0.02)
+
+
+async def blast(
+    http: aiohttp.ClientSession, url: str, bodies: list[tuple[int, bytes, dict[str, str]]], senders: int
+) -> tuple[dict[int, float], list[float], Counter[str]]:
+    """POST every body with `senders` concurrent tasks; returns send start times, latencies and error counts."""
+    started: dict[int, float] = {}
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    queue = iter(bodies)
+
+    async def sender() -> None:
+        for n, data, headers in queue:
+            t = time.monotonic()
+            started[n] = t
+            try:
+                async with http.post(url, data=data, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors[f"http {response.status}"] += 1
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                errors[type(exc).__name__] += 1
+            latencies.append(time.monotonic() - t)
+
+    await asyncio.gather(*(sender() for _ in range(senders)))
+    return started, latencies, errors
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    run = os.urandom(3).hex().upper()  # fresh wamids on every run, so no run sees another's as duplicates
+    secret = args.secret.encode()
+    total = args.warmup + args.messages
+    prepared = []
+    for n in range(total):
+        data = body(n, rng.randrange(args.people), run, rng)
+        prepared.append((n, data, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(secret, data)}))
+    warmup, measured = prepared[: args.warmup], prepared[args.warmup :]
+    watch = {name: int(pid) for name, pid in (w.split("=", 1) for w in args.watch)}
+
+    timeout = aiohttp.ClientTimeout(total=args.request_timeout)
+    connector = aiohttp.TCPConnector(limit=args.senders + 4, limit_per_host=args.senders + 4)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        base = (await stub_count(http, args.stub))["count"]
+        await blast(http, args.url, warmup, args.senders)
+        await wait_for_replies(http, args.stub, base + len(warmup), args.drain_timeout, args.stall)
+        counts = await stub_count(http, args.stub)
+        base, connections = counts["count"], counts["connections"]
+
+        cpu_before = {name: cpu_seconds(pid) for name, pid in watch.items()}
+        own_before = time.process_time()
+        t0 = time.monotonic()
+        started, latencies, errors = await blast(http, args.url, measured, args.senders)
+        posts_done = time.monotonic()
+        final = await wait_for_replies(http, args.stub, base + len(measured), args.drain_timeout, args.stall)
+        async with http.get(f"{args.stub}/replies") as r:
+            answer = await r.json()
+            replies = answer["replies"]
+        counts = await stub_count(http, args.stub)
+
+    first: dict[int, float] = {}
+    per_marker: Counter[int] = Counter()
+    for marker, t in replies:
+        if marker is not None and marker in started:
+            per_marker[marker] += 1
+            first.setdefault(marker, t)
+    done = max([posts_done, *first.values()])
+    elapsed = done - t0
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in watch.items()}
+    cpu["loadgen"] = time.process_time() - own_before
+    e2e = [first[n] - started[n] for n in first]
+    return {
+        "messages": len(measured),
+        "warmup": len(warmup),
+        "senders": args.senders,
+        "people": args.people,
+        "elapsed_s": elapsed,
+        "handled_per_second": len(first) / elapsed,
+        "acked_per_second": len(measured) / (posts_done - t0),
+        "post_p50_ms": pct(latencies, 0.50),
+        "post_p99_ms": pct(latencies, 0.99),
+        "post_mean_ms": statistics.fmean(latencies) * 1000,
+        "reply_p50_ms": pct(e2e, 0.50),
+        "reply_p99_ms": pct(e2e, 0.99),
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "stub_replies": final - base,
+        "stub_unauthorized": counts["unauthorized"],
+        "stub_new_connections": counts["connections"] - connections,
+        "replied_once": sum(1 for c in per_marker.values() if c == 1),
+        "replied_twice_or_more": sum(1 for c in per_marker.values() if c > 1),
+        "not_replied": len(measured) - len(per_marker),
+        "sample_reply_body": answer["last"],
+        "cpu_us_per_message": {name: s / len(measured) * 1e6 for name, s in cpu.items()},
+        "cpu_busy_fraction": {name: s / elapsed for name, s in cpu.items()},
+    }
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--stub", required=True)
+    parser.add_argument("--secret", required=True)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--senders", type=int, default=50)
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--drain-timeout", type=float, default=120.0, help="wait at most this for the replies")
+    parser.add_argument("--stall", type=float, default=10.0, help="stop waiting after this long without a reply")
+    parser.add_argument("--watch", action="append", default=[], help="name=pid whose CPU time is measured")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    print(json.dumps(uvloop.run(main(parse()))))
