@@ -97,12 +97,9 @@ async def require_client_key(settings: SettingsDep, key: Annotated[str | None, S
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or missing x-client-api-key")
 
 
-def get_delivery(request: Request) -> AfterCommit:
-    """The Delivery the engine sends replies with (app.state.delivery when set, else the store's)."""
+async def get_delivery(request: Request) -> AfterCommit:
+    """The Delivery the engine sends replies with (set when the app starts)."""
     delivery: AfterCommit | None = getattr(request.app.state, "delivery", None)
-    if delivery is None:
-        store = getattr(request.app.state, "store", None)
-        delivery = store.after_commit if store is not None else None
     if delivery is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "delivery not ready, retry later")
     return delivery
