@@ -117,3 +117,16 @@ async def test_reset_word_mid_offer_returns_to_the_menu_and_sends_nothing(bot: B
     again = await alice.say("263770000002")  # the old step is gone: this is now a menu answer
     assert "choose from the list" in text_of(again)
     assert sandbox(bot).requests.get("/createCredex", 0) == 0
+
+
+async def test_welcome_and_menu_refuse_wrong_answers_specifically(bot: Bot) -> None:
+    person = Person(bot, NEW)
+    await person.say("hi")
+    for wrong in ("what is this?", "no"):
+        answer = await person.say(wrong)
+        assert "Tap *Become a member*" in text_of(answer) and buttons(answer) == ["join"]
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    for wrong, why in (("5=>", "Shortcuts look like"), ("1e3=>263770000002", "plain digits")):
+        answer = await alice.say(wrong)
+        assert why in text_of(answer) and answer[-1]["kind"] == "list"
