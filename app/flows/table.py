@@ -87,6 +87,6 @@ class Registry:
             seen.add(name)
             for target in flow.steps[name].on.values():
                 f, s = self.resolve(flow.name, target)
-                if f == flow.name:
+                if f == flow.name and s in flow.steps:  # a dangling target is reported by check()
                     todo.append(s)
         return seen
