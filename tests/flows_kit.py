@@ -26,8 +26,10 @@ class Person:
         self.bot = bot
         self.phone = phone
         self.seen = 0
+        self.current: dict[str, str] = {}
+        """Ids of the latest buttons, by their name without the nonce."""
 
-    async def _new(self) -> list[dict[str, Any]]:
+    async def read(self) -> list[dict[str, Any]]:
         response = await self.bot.client.get(f"/dev/outbox/{self.phone}", params={"after": self.seen})
         items = response.json()["items"]
         if items:
@@ -35,17 +37,22 @@ class Person:
         messages = [item["message"] for item in items]
         for message in messages:  # every message the flows send must respect WhatsApp's limits
             OUTBOUND_MESSAGE.validate_python(message)
+            if message.get("buttons"):
+                self.current = {b["id"].partition(":")[0]: b["id"] for b in message["buttons"]}
         return messages
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         response = await self.bot.send(text_message(self.phone, text))
         assert response.status_code == 200, response.text
-        return await self._new()
+        return await self.read()
 
     async def tap(self, reply_id: str, kind: str = "button_reply") -> list[dict[str, Any]]:
+        """Tap a button by its id as tests name it ("yes"): the id sent is the one on the latest buttons
+        ("yes:<nonce>"), as WhatsApp would send it."""
+        reply_id = self.current.get(reply_id, reply_id)
         response = await self.bot.send(reply_message(self.phone, reply_id, kind=kind))
         assert response.status_code == 200, response.text
-        return await self._new()
+        return await self.read()
 
     async def choose(self, row_id: str) -> list[dict[str, Any]]:
         return await self.tap(row_id, kind="list_reply")
@@ -62,7 +69,8 @@ def text_of(messages: list[dict[str, Any]]) -> str:
 
 
 def buttons(messages: list[dict[str, Any]]) -> list[str]:
-    return [b["id"] for m in messages for b in m.get("buttons", [])]
+    """Button ids without the confirmation nonce ("yes:1a2b3c4d" → "yes")."""
+    return [b["id"].partition(":")[0] for m in messages for b in m.get("buttons", [])]
 
 
 def rows(messages: list[dict[str, Any]]) -> list[str]:

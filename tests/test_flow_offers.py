@@ -328,3 +328,27 @@ def test_offer_flow_is_registered_with_the_menu_entry_steps() -> None:
     menu = REGISTRY.flows["menu"].steps["choose"]
     assert menu.on["offer_secured"] == menu.on["offer_unsecured"] == "offer.amount"
     assert menu.on["shortcut"] == "offer.lookup"
+
+
+async def test_a_tap_on_an_earlier_confirmation_confirms_nothing(redis_client: Redis) -> None:
+    async with bot_with(redis_client) as bot:
+        alice = Person(bot, ALICE)
+        await alice.say("hi")
+        await alice.choose("offer_secured")
+        await alice.say("5")
+        first = await alice.say(BOB)
+        assert buttons(first) == ["yes", "no"]
+        stale_yes = alice.current["yes"]
+        assert CANCELLED in text_of(await alice.tap("no"))
+        await alice.choose("offer_secured")
+        await alice.say("6")
+        await alice.say(BOB)
+        assert alice.current["yes"] != stale_yes
+        response = await bot.send(reply_message(ALICE, stale_yes, title="Sign and send"))
+        assert response.status_code == 200
+        answer = await alice.read()
+        assert "earlier message" in text_of(answer) and buttons(answer) == ["yes", "no"]
+        assert creates(bot) == 0
+        done = await alice.tap("yes")
+        assert "6.00 USD" in text_of(done) and creates(bot) == 1
+        assert [c.amount for c in offers(bot, ALICE, BOB)][-1] == Decimal("6")

@@ -215,10 +215,10 @@ async def test_a_repeated_confirmation_accepts_once(bot: Bot) -> None:
     await bob.choose(credex.credex_id)
     confirming = reply_message(BOB, "yes")
     assert (await bot.send(confirming)).status_code == 200
-    first = await bob._new()
+    first = await bob.read()
     assert "You accepted" in text_of(first)
     assert (await bot.send(confirming)).status_code == 200  # Meta delivers the same wamid again
-    assert await bob._new() == []  # handled before: no effect, no reply
+    assert await bob.read() == []  # handled before: no effect, no reply
     assert writes(bot)["/acceptCredex"] == 1 and usd(ledger, BOB) == Decimal("65.00")
 
 

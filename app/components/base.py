@@ -9,6 +9,7 @@ Each returns a ValidationResult whose `outcome` the flow table maps to the next 
 
 from __future__ import annotations
 
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -151,6 +152,10 @@ NO_WORDS = frozenset({"no", "n", "cancel", "stop", "2"})
 
 
 class ConfirmComponent(Component):
+    """Yes/no before a write. The buttons carry a nonce kept in flow data (`yes:<nonce>`), so a tap on the
+    buttons of an earlier confirmation (scrolled up, or redelivered by Meta hours later) cannot confirm the
+    question on screen now. A typed "yes" is an answer to the current question by definition."""
+
     kind = "confirm"
     waits = True
     outcomes = frozenset({"yes", "no"})
@@ -161,12 +166,22 @@ class ConfirmComponent(Component):
     def summary(self, ctx: StepContext) -> str: ...
 
     async def enter(self, ctx: StepContext) -> ValidationResult:
-        buttons = [Button(id="yes", title=self.yes_title), Button(id="no", title=self.no_title)]
+        nonce = secrets.token_hex(4)
+        ctx.put(confirm_nonce=nonce)
+        buttons = [Button(id=f"yes:{nonce}", title=self.yes_title), Button(id=f"no:{nonce}", title=self.no_title)]
         ctx.send(ReplyButtons(body=self.summary(ctx), buttons=buttons))
         return ValidationResult.success(outcome=AWAIT)
 
     async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
         answer = text.strip().lower()
+        word, colon, nonce = answer.partition(":")
+        if colon and word in ("yes", "no"):
+            if nonce != ctx.data.get("confirm_nonce"):
+                return ValidationResult.failure(
+                    "That button belongs to an earlier message, so nothing was done. "
+                    "Please answer this one."
+                )
+            answer = word
         if answer in YES_WORDS or answer == self.yes_title.lower():
             ctx.put(confirmed=True)
             return ValidationResult.success(True, outcome="yes")
