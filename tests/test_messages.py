@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from app.whatsapp.masking import mask_phone
+from app.masking import mask_phone
 from app.whatsapp.messages import (
     ELLIPSIS,
     OUTBOUND_MESSAGE,

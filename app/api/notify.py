@@ -17,8 +17,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.api.deps import SettingsDep
 from app.credex.wiring import SANDBOX_KEY
+from app.masking import mask_phone
 from app.state.store import AfterCommit
-from app.whatsapp.masking import mask_phone
 from app.whatsapp.messages import Template
 
 log = structlog.get_logger(__name__)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from app.api.deps import EngineDep, MetricsDep, RecordsDep, SettingsDep
 from app.flows.engine import Engine
+from app.masking import mask_phone
 from app.metrics import Metrics
 from app.state.errors import StateError
 from app.state.side_records import SideRecords
@@ -25,7 +26,6 @@ from app.whatsapp.inbound import (
     parse_body,
     parse_updates,
 )
-from app.whatsapp.masking import mask_phone
 from app.whatsapp.signature import SignatureCheck, verify_signature, verify_token_matches
 
 log = structlog.get_logger(__name__)

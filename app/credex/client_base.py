@@ -30,7 +30,7 @@ from app.credex.errors import (
     CredexWriteUnconfirmed,
 )
 from app.credex.models import CredexRequest, LoginResponse, PhoneRequest
-from app.whatsapp.masking import mask_phone
+from app.masking import mask_phone
 
 log = structlog.get_logger(__name__)
 

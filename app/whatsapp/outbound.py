@@ -24,7 +24,7 @@ from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 
 from app.config import Settings
-from app.whatsapp.masking import mask_phone
+from app.masking import mask_phone
 from app.whatsapp.messages import OutboundMessage
 
 log = structlog.get_logger(__name__)
