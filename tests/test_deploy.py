@@ -59,3 +59,11 @@ def test_compose_app_uses_that_redis_in_production() -> None:
     assert app["depends_on"]["redis"]["condition"] == "service_healthy"
     for required in ("WHATSAPP_APP_SECRET", "CREDEX_API_URL", "CREDEX_CLIENT_API_KEY", "WHATSAPP_ACCESS_TOKEN"):
         assert ":?" in env[required], f"{required} should be required by compose"
+
+
+def test_readme_documents_every_setting() -> None:
+    from app.config import Settings
+
+    readme = (REPO / "README.md").read_text()
+    missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in readme]
+    assert missing == [], f"README's configuration table lacks {missing}"
