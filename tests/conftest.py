@@ -20,7 +20,7 @@ from pathlib import Path
 import fakeredis
 import pytest
 import redis as sync_redis
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from app.config import Settings
 from app.state.factory import build_redis, build_store
@@ -143,7 +143,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def redis_client(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
     if backend == "fakeredis":
-        client: Redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+        client: Redis = fakeredis.FakeAsyncRedis(  # the pool the app uses: bursts wait for a connection
+            server=fakeredis.FakeServer(), connection_pool_class=BlockingConnectionPool, max_connections=64, timeout=2
+        )
     else:
         url = request.getfixturevalue("real_redis_url")
         client = build_redis(make_settings(redis_url=url))

@@ -281,3 +281,15 @@ async def test_a_step_whose_lease_was_taken_over_does_nothing_and_is_retried(red
         await asyncio.sleep(0.1)  # the other worker's lease runs out
         assert (await bot.post(body_of(text_message(ALICE, "fine")))).status_code == 200
         assert runner.side_effects == 1
+
+
+async def test_a_full_batch_of_1000_messages_for_1000_people(bot: Bot, redis_client: Redis) -> None:
+    """Meta batches up to 1000 updates: every one is handled and answered, none fails for want of a connection."""
+    people = [f"2637{n:08d}" for n in range(1000)]
+    payload = envelope(*[value(text_message(p, f"m{n}")) for n, p in enumerate(people)], entries=10)
+    response = await bot.post(json.dumps(payload).encode())
+    assert response.status_code == 200 and response.json()["messages"] == 1000
+    for n in (0, 1, 499, 998, 999):
+        assert await bot.texts(people[n]) == [f"#1: m{n}"]
+    counts = await asyncio.gather(*(count(redis_client, p) for p in people))
+    assert counts == [1] * 1000

@@ -1,5 +1,6 @@
-"""Auto-pipelining of script calls: the begins and commits that concurrent sessions issue in the same
-event-loop tick travel to Redis as one pipeline (one write, one read) instead of one round trip each.
+"""Auto-pipelining of script calls: the scripts (begin, commit, extend, outbox, statuses) that concurrent sessions
+issue in the same event-loop tick travel to Redis as one pipeline (one write, one read) instead of one round trip
+each, and a burst of a thousand updates needs a handful of connections instead of a thousand.
 
 Each message still costs exactly its two scripts, and each script is still atomic on the server; only the
 client's per-command cost (packing, pool checkout, socket write, timeout bookkeeping) is shared, which is

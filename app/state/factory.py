@@ -22,7 +22,14 @@ def build_redis(settings: Settings) -> Redis:
         import fakeredis
 
         log.warning("state_in_memory", detail="REDIS_URL unset: state lives in this process and dies with it")
-        return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), lua_modules=set())
+        # A blocking pool, as for a real server: a burst waits for a connection instead of failing.
+        return fakeredis.FakeAsyncRedis(
+            server=fakeredis.FakeServer(),
+            lua_modules=set(),
+            connection_pool_class=BlockingConnectionPool,
+            max_connections=settings.redis_max_connections,
+            timeout=settings.redis_socket_timeout,
+        )
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,

@@ -119,7 +119,7 @@ class RedisAtomic:
 
     async def extend(self, channel_id: str, token: str) -> bool:
         k = channel_keys(channel_id)
-        return bool(await self.guard(self.scripts.extend(keys=[k.lease], args=[token, self.lease_ms])))
+        return bool(await self.guard(self.batcher.call(self.scripts.extend, [k.lease], [token, self.lease_ms])))
 
     async def clear_flow(self, channel_id: str, empty_flow: bytes) -> int | Busy | None:
         """New version, Busy when a session holds the channel, None when there is no state."""

@@ -30,7 +30,7 @@ class SideRecords:
         k = channel_keys(channel_id)
         script = self.ra.scripts.outbox_push
         args: list[str | int] = [OUTBOX_KEEP, OUTBOX_TTL_MS, *messages_json]
-        return int(await self.ra.guard(script(keys=[k.outbox, k.outbox_seq], args=args)))
+        return int(await self.ra.guard(self.ra.batcher.call(script, [k.outbox, k.outbox_seq], args)))
 
     async def outbox_read(self, channel_id: str, after: int = 0) -> list[OutboxEntry]:
         k = channel_keys(channel_id)
@@ -51,4 +51,4 @@ class SideRecords:
             STATUSES_KEEP,
             self.ra.processed_ttl_ms,
         ]
-        return bool(await self.ra.guard(self.ra.scripts.mark_status(keys=[k.statuses], args=args)))
+        return bool(await self.ra.guard(self.ra.batcher.call(self.ra.scripts.mark_status, [k.statuses], args)))
