@@ -34,7 +34,7 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     return event_dict
 
 
-_PHONE = re.compile(r"(?<![\d.])(\d{4})\d{2,9}(\d{4})(?![\d.])")
+_PHONE = re.compile(r"(?<!\w)(?<!\d\.)(\d{4})\d{2,9}(\d{4})(?!\w)(?!\.\d)")  # whole numbers, not in ids or decimals
 
 
 def mask_phone_numbers(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

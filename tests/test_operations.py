@@ -137,3 +137,17 @@ def test_uvicorn_access_lines_are_redacted_too(capsys: pytest.CaptureFixture[str
     record = orjson.loads(out.strip().splitlines()[-1])
     assert "abc123secret" not in out and "hub.challenge=9" in record["event"]
     assert record["logger"] == "uvicorn.access"
+
+
+def test_phone_masking_leaves_message_ids_alone() -> None:
+    from app.logs import mask_phone_numbers
+
+    event = {
+        "event": "GET /dev/outbox/263770000001?after=2",
+        "correlation_id": "wamid.SIMC19CC837B3A73AC19034123454363A84E4",
+        "detail": "phone=263770000001, to 263771234567.",
+    }
+    out = mask_phone_numbers(None, "info", dict(event))
+    assert out["event"] == "GET /dev/outbox/2637****0001?after=2"
+    assert out["correlation_id"] == event["correlation_id"]
+    assert out["detail"] == "phone=2637****0001, to 2637****4567."

@@ -107,6 +107,17 @@ class Pane:
         self.phone = phone
         self.root = page.get_by_test_id(f"pane-{phone}")
 
+    def settle(self, quiet_s: float = 1.0) -> None:
+        """Wait until the pane has loaded the number's earlier replies (its poll finds nothing new for a while),
+        so a later `say` only matches bubbles that answer it."""
+        deadline = time.monotonic() + WAIT_S
+        count, since = len(self.bot_texts()), time.monotonic()
+        while time.monotonic() - since < quiet_s and time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = len(self.bot_texts())
+            if now != count:
+                count, since = now, time.monotonic()
+
     def bot_texts(self) -> list[str]:
         return [str(t) for t in self.root.get_by_test_id("bubble-bot").all_inner_texts()]
 
@@ -159,6 +170,7 @@ def open_pane(page: Any, phone: str | None = None) -> Pane:
         page.get_by_test_id("open-chat").click()
     pane = Pane(page, phone)
     pane.root.wait_for(state="visible")
+    pane.settle()
     return pane
 
 
@@ -235,3 +247,40 @@ def test_terminal_chat_against_the_running_server(server: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "[1] Become a member" in result.stdout and "first name" in result.stdout
+
+
+def net_assets(dashboard: str) -> Decimal:
+    match = re.search(r"Net assets\s+(-?[0-9][0-9,]*\.[0-9]+) USD", dashboard)
+    assert match is not None, dashboard
+    return Decimal(match[1].replace(",", ""))
+
+
+def test_new_member_offers_to_a_demo_member_who_accepts(page: Any) -> None:
+    """The issue's scenario: sign up, offer credex to a demo member (unsecured: a new member has no secured
+    balance yet), switch to that member's number, accept, and read the balances both dashboards show."""
+    me = open_pane(page)
+    me.say("hi", expect="Welcome to VimbisoPay")
+    me.tap("Become a member", expect="first name")
+    me.say("Rudo", expect="last name")
+    mine = me._after(lambda: me.say("Chikore", expect="Welcome, Rudo"), expect="Secured balances")
+    assert net_assets(mine) == 0
+    me.choose("How much", row_id="offer_unsecured")
+    me.say("5", expect="Who is the offer for")
+    me.say(BOB, expect="When will you pay")
+    me.tap("Default", expect=r"Please confirm.*unsecured")
+    me.tap("^Sign and send$", expect=r"unsecured offer of 5\.00 USD was sent to Demo Bob")
+
+    bob = open_pane(page, BOB)
+    bob_before = net_assets(bob.say("menu", expect="Secured balances"))
+    bob.settle()
+    bob.choose(r"Offers waiting for your answer", row_id="accept")
+    confirm = bob.choose("Rudo", title=re.compile("Rudo"))
+    assert "5.00 USD" in confirm and "Unsecured" in confirm
+    bob.tap("^Accept$", expect=r"You accepted the offer of 5\.00 USD from Rudo")
+
+    bob.settle()  # the replies that follow the acceptance have all arrived before the dashboard is read
+    bob_after = bob.say("menu", expect="Secured balances")
+    assert net_assets(bob_after) == bob_before + 5
+    me.settle()
+    mine_after = me.say("menu", expect="Secured balances")
+    assert net_assets(mine_after) == -5 and "you owe 5.00 USD" in mine_after

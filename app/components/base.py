@@ -178,8 +178,7 @@ class ConfirmComponent(Component):
         if colon and word in ("yes", "no"):
             if nonce != ctx.data.get("confirm_nonce"):
                 return ValidationResult.failure(
-                    "That button belongs to an earlier message, so nothing was done. "
-                    "Please answer this one."
+                    "That button belongs to an earlier message, so nothing was done. Please answer this one."
                 )
             answer = word
         if answer in YES_WORDS or answer == self.yes_title.lower():

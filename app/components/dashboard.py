@@ -93,6 +93,13 @@ class DashboardView(DisplayComponent):
         balances = a.balances.secured_net_balances_by_denom
         lines.append("\n*Secured balances*")
         lines += [f"  {format_amount(m.amount, m.denomination or a.default_denom)}" for m in balances] or ["  none yet"]
+        unsecured = a.balances.unsecured_balances_in_default_denom
+        if unsecured is not None and (unsecured.total_payables.amount or unsecured.total_receivables.amount):
+            owe, owed = unsecured.total_payables, unsecured.total_receivables
+            lines.append(
+                f"*Unsecured*  you owe {format_amount(abs(owe.amount), owe.denomination or a.default_denom)}, "
+                f"owed to you {format_amount(owed.amount, owed.denomination or a.default_denom)}"
+            )
         net = a.balances.net_credex_assets_in_default_denom
         if net is not None:
             lines.append(f"*Net assets*  {format_amount(net.amount, net.denomination or a.default_denom)}")
