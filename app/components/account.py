@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from app.components.base import (
+    MAX_ATTEMPTS,
+    TOO_MANY,
     ApiComponent,
     ConfirmComponent,
     DisplayComponent,
@@ -43,18 +45,19 @@ TIER_DENOM = Denomination.USD
 BUSINESS_NAME_MIN, BUSINESS_NAME_MAX = 3, 50
 """createAccount's accountName is 3 to 50 characters in the contract."""
 BUSINESS_NAME = re.compile(r"^[^\W_][\w '’&.,()\-]*$")
-MAX_MISSES = 3
-GIVE_UP = "That didn't work {n} times, so let's go back to the menu."
 CANCELLED = "❌ Cancelled. Nothing was created or changed."
 BACK = Row(id="back", title="Back to menu")
 
 
 def missed(ctx: StepContext, message: str, outcome: str) -> ValidationResult:
-    """A lookup that found nothing usable: explain and ask again, or give up after MAX_MISSES."""
+    """A lookup that found nothing usable: explain and ask again, or give up after MAX_ATTEMPTS.
+
+    Counted in flow data, not by the runner: the runner re-asks the step that failed, and here the question
+    to ask again is the input step before this lookup."""
     misses = int(ctx.data.get("misses", 0)) + 1
     ctx.put(misses=misses)
-    if misses >= MAX_MISSES:
-        ctx.send(notice(f"⚠️ {message}"), notice(GIVE_UP.format(n=misses)))
+    if misses >= MAX_ATTEMPTS:
+        ctx.send(notice(f"⚠️ {message}"), notice(TOO_MANY.format(n=misses)))
         return ValidationResult.failure(message, outcome="give_up")
     ctx.send(notice(f"⚠️ {message}"))
     return ValidationResult.failure(message, outcome=outcome)

@@ -35,6 +35,9 @@ from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text
 Kind = Literal["display", "input", "confirm", "api"]
 AWAIT = "await"
 """The outcome of entering a step that waits for the person's reply."""
+MAX_ATTEMPTS = 3
+"""Wrong answers in a row before the menu is offered, wherever they are counted."""
+TOO_MANY = "That didn't work {n} times, so let's go back to the menu."
 
 
 class ReadOnlyState:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import structlog
 
-from app.components.base import AWAIT, StepContext, notice
+from app.components.base import AWAIT, MAX_ATTEMPTS, TOO_MANY, StepContext, notice
 from app.credex import CredexClient
 from app.flows.table import Registry, Step
 from app.flows.words import is_reset_word
@@ -20,12 +20,10 @@ from app.whatsapp.inbound import InboundMessage
 
 log = structlog.get_logger(__name__)
 
-MAX_ATTEMPTS = 3
 MAX_HOPS = 12
 MENU = "menu.load"
 LOGIN = "login.login"
 TIMED_OUT = "⏱ Your session timed out, so we started again from the top."
-TOO_MANY = "That didn't work {n} times, so let's go back to the menu."
 
 
 class TableRunner:
