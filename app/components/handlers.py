@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.components.base import StepContext
+from app.credex import CredexAuth
 from app.credex.models import MemberDashboardResponse
 from app.credex.models_members import DashboardAccount
 from app.state.manager import StateManager
@@ -44,6 +46,14 @@ def apply_dashboard(state: StateManager, response: MemberDashboardResponse) -> V
             "active_account_id": active,
         }
     )
+
+
+async def refresh_dashboard(ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    """getMemberDashboardByPhone, stored; then the JWT credex-core may have refreshed on the way (kept after the
+    member is known, which the state validator requires of a token)."""
+    stored = apply_dashboard(ctx.state, await ctx.credex.get_member_dashboard(auth))
+    ctx.keep_auth(auth)
+    return stored
 
 
 def active_account(state: Any) -> DashboardAccount | None:

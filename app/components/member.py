@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from app.components.base import ApiComponent, InputComponent, ReadOnlyState, StepContext
-from app.components.handlers import apply_dashboard
+from app.components.handlers import refresh_dashboard
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
@@ -27,13 +27,11 @@ class LoadDashboard(ApiComponent):
         if not auth.token:
             return await Login().call(ctx, auth)
         try:
-            response = await ctx.credex.get_member_dashboard(auth)
+            stored = await refresh_dashboard(ctx, auth)
         except CredexRejected as exc:
             if exc.status == 404:
                 return ValidationResult.success(outcome="not_member")
             raise
-        ctx.keep_auth(auth)
-        stored = apply_dashboard(ctx.state, response)
         return stored if not stored.valid else ValidationResult.success()
 
 
@@ -56,9 +54,7 @@ class Login(ApiComponent):
             raise
         if response.details.member_id:
             ctx.state.update_state({"member": {"member_id": response.details.member_id}})
-        dashboard = await ctx.credex.get_member_dashboard(auth)
-        stored = apply_dashboard(ctx.state, dashboard)
-        ctx.keep_auth(auth)
+        stored = await refresh_dashboard(ctx, auth)
         return stored if not stored.valid else ValidationResult.success()
 
 
@@ -116,9 +112,7 @@ class Onboard(ApiComponent):
             auth, firstname=data["first_name"], lastname=data["last_name"], default_denom=Denomination.USD
         )
         ctx.state.update_state({"member": {"member_id": response.details.member_id}})
-        dashboard = await ctx.credex.get_member_dashboard(auth)
-        stored = apply_dashboard(ctx.state, dashboard)
-        ctx.keep_auth(auth)
+        stored = await refresh_dashboard(ctx, auth)
         if stored.valid:
             ctx.send(Text.safe(f"🎉 Welcome, {data['first_name']}! Your account is ready."))
         return stored if not stored.valid else ValidationResult.success()

@@ -22,7 +22,7 @@ from app.components.base import (
     StepContext,
     notice,
 )
-from app.components.handlers import active_account, apply_dashboard
+from app.components.handlers import active_account, refresh_dashboard
 from app.components.money import format_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_members import PendingOffer
@@ -120,8 +120,7 @@ class LoadPending(ApiComponent):
         self.verb = verb
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
-        response = await ctx.credex.get_member_dashboard(auth)
-        stored = apply_dashboard(ctx.state, response)
+        stored = await refresh_dashboard(ctx, auth)
         if not stored.valid:
             return stored
         ctx.put(page=0, offer=None)
@@ -268,8 +267,7 @@ class LoadAll(ApiComponent):
     outcomes = frozenset({"ok", "empty"})
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
-        response = await ctx.credex.get_member_dashboard(auth)
-        stored = apply_dashboard(ctx.state, response)
+        stored = await refresh_dashboard(ctx, auth)
         if not stored.valid:
             return stored
         offers = [offer_data(o) for o in pending_offers(ctx.state, incoming=True)]
