@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import fakeredis
 import pytest
@@ -25,6 +26,9 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from app.config import Settings
 from app.state.factory import build_redis, build_store
 from app.state.store import StateStore
+
+if TYPE_CHECKING:
+    from tests.webhook_kit import Bot
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[1]
@@ -163,3 +167,13 @@ async def store(redis_client: Redis) -> StateStore:
     s = build_store(make_settings(), redis_client)
     await s.redis_atomic.load_scripts()
     return s
+
+
+@pytest.fixture
+async def bot(redis_client: Redis) -> AsyncIterator[Bot]:
+    """The real service (flow tables, credex sandbox, dev outbox) on the test's store; test modules that need
+    another service (the EchoRunner, an admin token) define their own `bot`."""
+    from tests.flows_kit import bot_with
+
+    async with bot_with(redis_client) as b:
+        yield b

@@ -3,23 +3,13 @@ and what the credex sandbox holds afterwards."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from redis.asyncio import Redis
-
 from app.credex.sandbox_ledger import Ledger
-from tests.flows_kit import ALICE, BOB, CHIPO, Person, bot_with, buttons, rows, sandbox, text_of
+from tests.flows_kit import ALICE, BOB, CHIPO, Person, buttons, rows, sandbox, text_of
 from tests.webhook_kit import Bot
 
 Messages = list[dict[str, Any]]
-
-
-@pytest.fixture
-async def bot(redis_client: Redis) -> AsyncIterator[Bot]:
-    async with bot_with(redis_client) as b:
-        yield b
 
 
 def ledger(bot: Bot) -> Ledger:

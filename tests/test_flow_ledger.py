@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from redis.asyncio import Redis
-
 from app.components.ledger import EMPTY, PAGE_SIZE
 from app.credex.sandbox_ledger import Ledger
 from app.credex.sandbox_offers import settled
 from app.flows.registry import REGISTRY
-from tests.flows_kit import ALICE, BOB, Person, bot_with, rows, sandbox, text_of
+from tests.flows_kit import ALICE, BOB, Person, rows, sandbox, text_of
 from tests.webhook_kit import Bot
 
 STRANGER = "263779990077"
-
-
-@pytest.fixture
-async def bot(redis_client: Redis) -> AsyncIterator[Bot]:
-    async with bot_with(redis_client) as b:
-        yield b
 
 
 def ledger_of(bot: Bot) -> Ledger:

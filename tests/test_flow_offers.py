@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,12 +18,6 @@ from tests.flows_kit import ALICE, BOB, Person, bot_with, buttons, rows, sandbox
 from tests.webhook_kit import Bot, reply_message
 
 CREATE = "/createCredex"
-
-
-@pytest.fixture
-async def bot(redis_client: Redis) -> AsyncIterator[Bot]:
-    async with bot_with(redis_client) as b:
-        yield b
 
 
 def today() -> date:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from app.components.pending import PAGE_SIZE
 from app.credex.models import CreateCredexRequest, Denomination
@@ -16,16 +14,10 @@ from app.credex.sandbox_ledger import Credex, CredexStatus, Ledger
 from app.credex.sandbox_offers import cancel_credex, create_credex, settled
 from app.flows.registry import REGISTRY
 from app.flows.tables.start import MENU_TARGETS
-from tests.flows_kit import ALICE, BOB, CHIPO, Person, bot_with, buttons, rows, sandbox, text_of
+from tests.flows_kit import ALICE, BOB, CHIPO, Person, buttons, rows, sandbox, text_of
 from tests.webhook_kit import Bot, reply_message
 
 WRITES = ("/acceptCredex", "/declineCredex", "/cancelCredex", "/acceptCredexBulk")
-
-
-@pytest.fixture
-async def bot(redis_client: Redis) -> AsyncIterator[Bot]:
-    async with bot_with(redis_client) as b:
-        yield b
 
 
 def ledger_of(bot: Bot) -> Ledger:

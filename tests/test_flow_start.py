@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from redis.asyncio import Redis
 
@@ -11,16 +9,10 @@ from app.flows.registry import REGISTRY
 from app.flows.runner import TIMED_OUT
 from app.flows.words import RESET_WORDS
 from app.state.keys import channel_keys
-from tests.flows_kit import ALICE, BOB, Person, bot_with, buttons, rows, sandbox, text_of
+from tests.flows_kit import ALICE, BOB, Person, buttons, rows, sandbox, text_of
 from tests.webhook_kit import Bot
 
 NEW = "263779990001"
-
-
-@pytest.fixture
-async def bot(redis_client: Redis) -> AsyncIterator[Bot]:
-    async with bot_with(redis_client) as b:
-        yield b
 
 
 async def test_demo_member_gets_dashboard_and_menu(bot: Bot) -> None:
