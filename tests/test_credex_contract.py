@@ -9,12 +9,10 @@ raw HTTP for malformed input, injected 500s) through a recording transport. Stat
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Awaitable
 from contextlib import suppress
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,9 +21,9 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker, valid
 
 from app.credex import CredexAuth, CredexClient, CredexError
 from app.credex.models import Denomination
+from tests.conftest import IN_CI, SHARED
 from tests.credex_support import ALICE, API_KEY, BASE_URL, BOB, CHIPO, Exchange, Recording, SandboxEnv, logged_in
 
-SHARED = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 SPEC_PATH = SHARED / "credex" / "openapi.json"
 RAW = "x-contract-raw"  # marks deliberately malformed requests: their bodies are not checked against the contract
 UNKNOWN = "00000000-0000-0000-0000-0000000fffff"
@@ -64,7 +62,7 @@ KNOWN_GAPS = UNDOCUMENTED | SCHEMALESS
 """Answers the contract gives no schema for: checked against its generic ErrorResponse instead."""
 
 if not SPEC_PATH.exists():
-    if os.environ.get("CI", "").lower() == "true":
+    if IN_CI:
         pytest.fail(f"credex contract missing at {SPEC_PATH}", pytrace=False)
     pytest.skip(f"credex contract missing at {SPEC_PATH} (set SHARED_DIR)", allow_module_level=True)
 SPEC: dict[str, Any] = json.loads(SPEC_PATH.read_text())

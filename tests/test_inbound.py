@@ -6,10 +6,8 @@ Each payload file has one row in EXPECTED stating every update it must yield; a 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,8 +24,8 @@ from app.whatsapp.inbound import (
     parse_body,
     parse_updates,
 )
+from tests.conftest import SHARED
 
-SHARED = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 PAYLOADS = SHARED / "whatsapp" / "payloads"
 
 WA = "972987654321"
