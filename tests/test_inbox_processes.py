@@ -7,6 +7,8 @@ dead-lettered with a reason); a person's replies come in the order of their mess
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -18,9 +20,9 @@ import redis as sync_redis
 
 from app.inbox.keys import partition_keys, partition_of
 from app.state.keys import channel_keys
-from tests.conftest import RedisProcess
-from tests.procs import Meta, Proc, graph_stub, sent, service, set_fault, wait_for
-from tests.webhook_kit import new_id
+from tests.conftest import RedisProcess, free_port
+from tests.procs import PYTHON, Meta, Proc, graph_stub, sent, service, set_fault, wait_for
+from tests.webhook_kit import APP_SECRET, new_id
 
 pytestmark = pytest.mark.processes
 PARTITIONS = 8
@@ -212,3 +214,38 @@ def test_redis_restarted_under_load_errors_only_during_the_outage(
         assert sorted(got) == expected, "every accepted message answered exactly once"
     finally:
         svc.stop()
+
+
+def test_metrics_add_up_every_worker_process(tmp_path: Path, redis_process: RedisProcess) -> None:
+    """`python -m app` with two uvicorn workers: whichever process answers a scrape, it counts both."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "REDIS_URL": redis_process.url,
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WEB_CONCURRENCY": "2",
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = Proc([PYTHON, "-m", "app"], env, port, tmp_path / "app.log")
+    server.start()
+    try:
+        meta = Meta()
+        people = [f"2637700050{n:02d}" for n in range(30)]
+        for person in people:
+            assert meta.say(server, person, "hi") == 200
+        r = sync_redis.Redis.from_url(redis_process.url)
+        assert wait_for(lambda: all(r.exists(channel_keys(p).state) for p in people), within=20)
+        time.sleep(0.5)
+        pattern = re.compile(r'^messages_handled_total\{type="text"\} (\S+)$', re.M)
+        seen = set()
+        for _ in range(6):  # new connections: the kernel spreads them over both workers
+            text = httpx.get(server.url + "/metrics", headers={"Connection": "close"}).text
+            found = pattern.search(text)
+            assert found, text[:500]
+            seen.add(float(found.group(1)))
+        assert seen == {30.0}
+    finally:
+        server.stop()

@@ -11,9 +11,9 @@ from redis.asyncio import Redis
 
 from app.state.atomic import new_token
 from app.state.errors import ChannelBusy, CommitRefused, StateValidationError
+from app.state.factory import build_store
 from app.state.keys import channel_keys
 from app.state.redis_atomic import Begun, Busy, Duplicate
-from app.state.factory import build_store
 from app.state.store import StateStore
 from tests.conftest import make_settings
 

@@ -38,7 +38,8 @@ class FaultyGraph:
             if not message.get("more_body"):
                 break
         status, answer = await self._route(scope["method"], scope["path"], body)
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": orjson.dumps(answer)})
 
     async def _route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
