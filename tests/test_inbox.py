@@ -21,7 +21,7 @@ from app.whatsapp.split import split_body
 from tests.conftest import SHARED, make_settings
 from tests.credex_support import Wrapper
 from tests.flows_kit import ALICE, BOB, Person, bot_with
-from tests.webhook_kit import body_of, envelope, make_app, running, text_message, value
+from tests.webhook_kit import body_of, envelope, make_app, running, settings, text_message, value
 
 PAYLOADS = SHARED / "whatsapp" / "payloads"
 
@@ -183,3 +183,15 @@ async def test_a_sender_that_raises_dead_letters_the_reply_and_the_person_goes_o
         assert broken.calls == 2
         assert await redis_client.llen(channel_keys(ALICE).replies) == 0
 
+
+
+async def test_a_full_partition_answers_503_and_keeps_nothing_half_done(redis_client: Redis) -> None:
+    """The inbox is bounded: past INBOX_MAX_ENTRIES a partition refuses, so Meta keeps the update and retries."""
+    app = make_app(redis=redis_client, settings=settings(inbox_max_entries=100, inbox_partitions=1))
+    async with running(app) as bot:
+        await app.state.workers.stop()  # nobody reads: the partition fills up
+        for n in range(100):
+            assert (await bot.post(body_of(text_message(ALICE, f"m{n}")), settle=False)).status_code == 200
+        refused = await bot.post(body_of(text_message(ALICE, "one too many")), settle=False)
+        assert refused.status_code == 503
+        assert await redis_client.xlen("inbox:{p0}") == 100
