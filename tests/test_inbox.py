@@ -195,3 +195,21 @@ async def test_a_full_partition_answers_503_and_keeps_nothing_half_done(redis_cl
         refused = await bot.post(body_of(text_message(ALICE, "one too many")), settle=False)
         assert refused.status_code == 503
         assert await redis_client.xlen("inbox:{p0}") == 100
+
+
+async def test_a_changed_number_moves_state_replies_and_processed_ids(redis_client: Redis) -> None:
+    """Meta's `user_changed_number` (the real payload): the person continues under the new id, nothing lost."""
+    payload = json.loads((PAYLOADS / "system_user_changed_number_01.json").read_text())
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    old, new = message["from"], message["system"]["wa_id"]
+    async with running(make_app(redis=redis_client)) as bot:
+        await bot.post(body_of(text_message(old, "one", "wamid.before")))
+        assert (await bot.post(json.dumps(payload).encode())).status_code == 200
+        assert not await redis_client.exists(channel_keys(old).state)
+        assert await redis_client.get(channel_keys(old).moved) == new.encode()
+        assert await redis_client.hget(channel_keys(new).state, "v") is not None
+        assert await redis_client.zscore(channel_keys(new).seen, "wamid.before") is not None
+        await bot.post(body_of(text_message(new, "two")))
+        assert (await bot.texts(new))[-1] == "#2: two"  # the count went on: same conversation
+        assert (await bot.post(json.dumps(payload).encode())).status_code == 200  # a redelivery changes nothing
+        assert (await bot.texts(new))[-1] == "#2: two"
