@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     inbox_in_flight: int = Field(512, ge=1, le=100_000)
     inbox_drain_seconds: float = Field(10.0, ge=0, le=300)
     reply_outbox_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
+    whatsapp_mark_read: bool = True
     whatsapp_retry_budget_seconds: float = Field(30.0, ge=0, le=600)
 
     # WhatsApp Cloud API.

@@ -78,7 +78,7 @@ def create_app(
         engine = Engine(store, runner or TableRunner(REGISTRY, credex, metrics), metrics)
         workers = Workers(
             client,
-            EntryHandler(engine, records, delivery, metrics),
+            EntryHandler(engine, records, delivery, metrics, mark_read=settings.whatsapp_mark_read),
             metrics,
             partitions=settings.inbox_partitions,
             owner_ttl_ms=settings.inbox_owner_ttl_ms,

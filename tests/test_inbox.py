@@ -169,6 +169,8 @@ async def test_a_sender_that_raises_dead_letters_the_reply_and_the_person_goes_o
         calls = 0
 
         async def send(self, recipient: str, message: Any) -> SendResult:
+            if message.kind == "mark_read":
+                raise RuntimeError("a read receipt that fails changes nothing")
             self.calls += 1
             if self.calls == 1:
                 raise RuntimeError("bug")
@@ -213,3 +215,16 @@ async def test_a_changed_number_moves_state_replies_and_processed_ids(redis_clie
         assert (await bot.texts(new))[-1] == "#2: two"  # the count went on: same conversation
         assert (await bot.post(json.dumps(payload).encode())).status_code == 200  # a redelivery changes nothing
         assert (await bot.texts(new))[-1] == "#2: two"
+
+
+async def test_each_message_is_marked_read_with_the_typing_indicator_through_the_sender(redis_client: Redis) -> None:
+    graph = SlowGraph()
+    async with running(make_app(redis=redis_client, sender=graph)) as bot:
+        message = text_message(ALICE, "hi")
+        await bot.post(body_of(message))
+        reaction = {"from": ALICE, "id": "wamid.reaction", "timestamp": "1700000000", "type": "reaction"}
+        reaction["reaction"] = {"message_id": message["id"], "emoji": "👍"}
+        await bot.post(body_of(reaction))
+    reads = [m for _, m in graph.sent if m.kind == "mark_read"]
+    assert [(r.message_id, r.typing) for r in reads] == [(message["id"], True)]  # the reaction is not marked
+    assert reads[0].to_payload(ALICE)["typing_indicator"] == {"type": "text"}

@@ -14,6 +14,7 @@ from app.metrics import Metrics, known_code
 from app.sender.dead import DeadLetters
 from app.sender.replies import UnreadableReply, decode_reply
 from app.state.redis_atomic import RedisAtomic
+from app.whatsapp.messages import MarkRead
 from app.whatsapp.outbound import Sender, SendResult
 
 log = structlog.get_logger(__name__)
@@ -56,6 +57,16 @@ class ReplyDelivery:
             reason = "retry budget spent" if result.retryable else "refused"
             await self._bury(channel_id, raw, result.error_code, f"{reason} after {result.attempts} attempt(s)")
         return sent
+
+    async def mark_read(self, channel_id: str, message_id: str) -> None:
+        """Blue ticks and the typing indicator while the step runs: through the same sender, never durable (a
+        read receipt after a crash tells nobody anything) and never raising."""
+        try:
+            result = await self.sender.send(channel_id, MarkRead(message_id=message_id, typing=True))
+        except Exception as exc:
+            log.warning("mark_read_crashed", error=type(exc).__name__)
+            return
+        self.metrics.outbound.labels("read_ok" if result.ok else "read_failed", known_code(result.error_code)).inc()
 
     async def _bury(self, channel_id: str, raw: bytes, code: int | None, reason: str) -> None:
         """Dead letter first, then the ack: a crash between the two leaves a copy, never nothing."""

@@ -5,6 +5,7 @@ outbox is delivered. Every step is idempotent, so an entry handled again after a
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import orjson
@@ -28,11 +29,21 @@ class UnreadableEntry(PoisonEntry):
 
 
 class EntryHandler:
-    def __init__(self, engine: Engine, records: SideRecords, delivery: ReplyDelivery, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        records: SideRecords,
+        delivery: ReplyDelivery,
+        metrics: Metrics,
+        *,
+        mark_read: bool = True,
+    ) -> None:
         self.engine = engine
         self.records = records
         self.delivery = delivery
         self.metrics = metrics
+        self.mark_read = mark_read
+        self._receipts: set[asyncio.Task[None]] = set()
 
     async def __call__(self, entry: Entry) -> None:
         structlog.contextvars.bind_contextvars(correlation_id=entry.id, channel=mask_phone(entry.channel_id))
@@ -53,6 +64,12 @@ class EntryHandler:
         if not isinstance(update, InboundMessage):
             raise UnreadableEntry("message entry does not parse")
         structlog.contextvars.bind_contextvars(correlation_id=update.message_id)
+        if self.mark_read and update.type in READ_TYPES:  # concurrently with the step: ticks and typing at once
+            receipt = asyncio.get_running_loop().create_task(
+                self.delivery.mark_read(update.channel_id, update.message_id)
+            )
+            self._receipts.add(receipt)
+            receipt.add_done_callback(self._receipts.discard)
         handled = await self.engine.handle(update)
         log.info("message_handled", type=known(update.type, _TYPES), outcome=handled.outcome.value)
         if handled.outbox:
@@ -97,6 +114,8 @@ def _changed_to(update: InboundMessage) -> str | None:
     return new_id
 
 
+READ_TYPES = frozenset({"text", "interactive", "button", "contacts", "image", "audio", "video", "document"})
+"""What a person sent and sees ticks on; reactions, edits and system notices are not marked read."""
 IDENTITY_CHANGES = frozenset({"user_changed_number", "user_changed_user_id"})
 _CHANNEL = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _TYPES = frozenset({"text", "interactive", "button", "image", "audio", "video", "document", "sticker", "location"})

@@ -22,6 +22,7 @@ class FaultyGraph:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.refused = 0
+        self.reads: list[str] = []
         self.faults: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
 
@@ -51,10 +52,13 @@ class FaultyGraph:
             self.faults[fault["to"]] = fault
             return 200, {"ok": True}
         if method == "GET" and path == "/sent":
-            return 200, {"sent": self.sent, "refused": self.refused}
+            return 200, {"sent": self.sent, "refused": self.refused, "reads": self.reads}
         return 404, {"error": {"code": 100, "message": "unknown path"}}
 
     async def _message(self, payload: dict[str, Any]) -> tuple[int, Any]:
+        if payload.get("status") == "read":  # a read receipt (and typing indicator), not a message
+            self.reads.append(str(payload.get("message_id")))
+            return 200, {"success": True}
         to = str(payload.get("to", ""))
         fault = self.faults.get(to) or self.faults.get("*")
         if fault and fault["until"] > time.time():
