@@ -110,32 +110,57 @@ async def wait_for_replies(http: aiohttp.ClientSession, stub: str, expected: int
         await asyncio.sleep(0.02)
 
 
+Bodies = list[tuple[int, bytes, dict[str, str]]]
+MAX_IN_FLIGHT = 2_000
+"""Paced mode: at most this many POSTs open at once (a bound, not a pace: reaching it is reported)."""
+
+
 async def blast(
-    http: aiohttp.ClientSession, urls: list[str], bodies: list[tuple[int, bytes, dict[str, str]]], senders: int
+    http: aiohttp.ClientSession, urls: list[str], bodies: Bodies, senders: int, rate: float | None = None
 ) -> tuple[dict[int, float], dict[int, float], list[float], Counter[str]]:
-    """POST every body with `senders` concurrent tasks, message n to urls[n % len(urls)]; returns send start and
-    end times, latencies and error counts."""
+    """POST every body, message n to urls[n % len(urls)]: closed loop with `senders` concurrent tasks, or, with
+    `rate`, open loop (message i due at i / rate s, latency counted from when it was due, so a slow server cannot
+    hide its queueing by slowing the sender). Returns send start and end times, latencies and error counts."""
     started: dict[int, float] = {}
     ended: dict[int, float] = {}
     latencies: list[float] = []
     errors: Counter[str] = Counter()
-    queue = iter(bodies)
 
-    async def sender() -> None:
-        for n, data, headers in queue:
-            t = time.monotonic()
-            started[n] = t
-            try:
-                async with http.post(urls[n % len(urls)], data=data, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        errors[f"http {response.status}"] += 1
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                errors[type(exc).__name__] += 1
-            ended[n] = time.monotonic()
-            latencies.append(ended[n] - t)
+    async def post(n: int, data: bytes, headers: dict[str, str], t: float) -> None:
+        started[n] = t
+        try:
+            async with http.post(urls[n % len(urls)], data=data, headers=headers) as response:
+                await response.read()
+                if response.status != 200:
+                    errors[f"http {response.status}"] += 1
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            errors[type(exc).__name__] += 1
+        ended[n] = time.monotonic()
+        latencies.append(ended[n] - t)
 
-    await asyncio.gather(*(sender() for _ in range(senders)))
+    if rate is None:
+        queue = iter(bodies)
+
+        async def sender() -> None:
+            for n, data, headers in queue:
+                await post(n, data, headers, time.monotonic())
+
+        await asyncio.gather(*(sender() for _ in range(senders)))
+        return started, ended, latencies, errors
+    slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+    tasks: list[asyncio.Task[None]] = []
+    t0 = time.monotonic()
+    for i, (n, data, headers) in enumerate(bodies):
+        due = t0 + i / rate
+        if (wait := due - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        if slots.locked():
+            errors["in-flight bound reached"] += 1
+        await slots.acquire()
+        task = asyncio.create_task(post(n, data, headers, due))
+        task.add_done_callback(lambda _: slots.release())
+        tasks.append(task)
+    await asyncio.gather(*tasks)
     return started, ended, latencies, errors
 
 
@@ -219,10 +244,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     drained_before = drained_after = None
 
     timeout = aiohttp.ClientTimeout(total=args.request_timeout)
-    connector = aiohttp.TCPConnector(limit=args.senders + 4, limit_per_host=args.senders + 4)
+    limit = (MAX_IN_FLIGHT if args.rate else args.senders) + 4
+    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         base = (await stub_count(http, args.stub))["count"]
-        await blast(http, args.url, warmup, args.senders)
+        await blast(http, args.url, warmup, args.senders, args.rate)
         await wait_for_replies(http, args.stub, base + len(warmup), args.drain_timeout, args.stall)
         monitored: Counter[str] = Counter()
         if redis is not None:
@@ -236,7 +262,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         cpu_before = {name: cpu_seconds(pid) for name, pid in watch.items()}
         own_before = time.process_time()
         t0 = time.monotonic()
-        started, ended, latencies, errors = await blast(http, args.url, measured, args.senders)
+        started, ended, latencies, errors = await blast(http, args.url, measured, args.senders, args.rate)
         posts_done = time.monotonic()
         final = await wait_for_replies(http, args.stub, base + len(measured), args.drain_timeout, args.stall)
         if redis is not None:
@@ -284,6 +310,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "messages": len(measured),
         "warmup": len(warmup),
         "senders": args.senders,
+        "rate": args.rate,
         "people": args.people,
         "elapsed_s": elapsed,
         "handled_per_second": len(first) / elapsed,
@@ -319,6 +346,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--rate", type=float, help="open loop: POSTs per second instead of --senders in a loop")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--request-timeout", type=float, default=30.0)
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="wait at most this for the replies")
