@@ -196,13 +196,16 @@ class ConfirmComponent(Component):
 class ApiComponent(Component):
     kind = "api"
     outcomes = frozenset({"ok"})
+    fences_itself: ClassVar[bool] = False
+    """Writes fence (and record their intent) in one script of their own; reads renew the lease first."""
 
     @abstractmethod
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
         """Make the call(s) and update state from the response; raise credex errors, they are mapped here."""
 
     async def enter(self, ctx: StepContext) -> ValidationResult:
-        await ctx.state.hold_lease()  # a taken-over channel must not reach credex-core: raises, nothing written
+        if not self.fences_itself:
+            await ctx.state.hold_lease()  # a taken-over channel must not reach credex-core: raises, nothing written
         auth = ctx.auth()
         try:
             return await self.call(ctx, auth)
@@ -224,7 +227,8 @@ class ApiComponent(Component):
 
 
 UNCONFIRMED = (
-    "We could not confirm that this went through. Please check your dashboard before trying again: type *menu*."
+    "We could not confirm that this went through. Please check your dashboard (type *menu*). If it is not there,"
+    " you can simply do it again: we check with credex first, so it is never done twice."
 )
 UNAVAILABLE = "The credex service is not answering right now. Nothing was changed. Please try again in a moment."
 

@@ -22,8 +22,9 @@ from app.components.base import (
     notice,
 )
 from app.components.dates import MAX_DUE, default_due, parse_due_date
-from app.components.handlers import active_account
+from app.components.handlers import active_account, refresh_dashboard
 from app.components.handles import member_denom, parse_handle
+from app.components.intents import IntentWrite
 from app.components.money import format_amount, parse_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_common import Denomination
@@ -35,6 +36,11 @@ AMOUNT_CODES = frozenset({"INSUFFICIENT_SECURED_BALANCE", "INSUFFICIENT_TIER", "
 """createCredex refusals a smaller or different amount can fix: the person is asked for the amount again."""
 DATE_CODES = frozenset({"INVALID_DATE"})
 CANCELLED = "Offer cancelled, nothing was sent."
+
+
+def _outgoing(state: Any) -> list[Any]:
+    account = active_account(state)
+    return list(account.pending_offers.outgoing) if account is not None else []
 
 
 def kind_of(data: dict[str, Any]) -> str:
@@ -166,12 +172,44 @@ class OfferCancelled(DisplayComponent):
         return [Text(body=CANCELLED)]
 
 
-class CreateOffer(ApiComponent):
-    """createCredex, once per confirmation (the client never repeats a write; a timeout is 'unconfirmed')."""
+class CreateOffer(IntentWrite):
+    """createCredex, exactly once: an intent first; a later try of the same offer reconciles with the pending
+    offers instead of creating a second one (the client never repeats a write; a timeout is 'unconfirmed')."""
 
     outcomes = frozenset({"ok", "fix_amount", "fix_due"})
+    operation = "createCredex"
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    def identity(self, ctx: StepContext) -> list[Any]:
+        d = ctx.data
+        parts = ("receiver_account_id", "amount", "denomination", "secured", "due_date")
+        return [ctx.state.get("active_account_id"), *(d.get(k) for k in parts)]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        """The outgoing offers known before the write: a new one matching this offer afterwards is ours."""
+        return {"known": [o.credex_id for o in _outgoing(ctx.state)]}
+
+    def what(self, ctx: StepContext) -> str:
+        return f"Your offer of {amount_text(ctx.data)}"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        if not (await refresh_dashboard(ctx, auth)).valid:
+            return None
+        data, known = ctx.data, set(intent.get("known") or [])
+        for offer in _outgoing(ctx.state):
+            if offer.credex_id in known or offer.amount is None:
+                continue
+            same = abs(offer.amount) == Decimal(data["amount"]) and offer.denomination == data["denomination"]
+            if same and bool(offer.secured) == bool(data.get("secured")):
+                ctx.put(reconciled_id=offer.credex_id)
+                return True
+        return False
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        name = receiver_text(ctx.data)
+        ctx.send(notice(f"✅ Your {kind_of(ctx.data)} offer of {amount_text(ctx.data)} was sent to {name}."))
+        return ValidationResult.success(ctx.data.get("reconciled_id"))
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         data = ctx.data
         issuer = ctx.state.get("active_account_id")
         if not issuer:

@@ -23,6 +23,7 @@ from app.components.base import (
     notice,
 )
 from app.components.handlers import active_account, refresh_dashboard
+from app.components.intents import IntentWrite
 from app.components.money import format_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_members import PendingOffer
@@ -210,15 +211,48 @@ class ConfirmCancel(ConfirmOffer):
     no_title = "Keep it"
 
 
-class AnswerOffer(ApiComponent):
-    """acceptCredex / declineCredex / cancelCredex, once; an offer settled meanwhile is explained, not retried."""
+class AnswerOffer(IntentWrite):
+    """acceptCredex / declineCredex / cancelCredex, exactly once: an intent first; a later try finds the
+    earlier one and asks credex-core (is the offer still pending? is it in the ledger?) instead of repeating;
+    an offer settled meanwhile by someone else is explained, not retried."""
 
     outcomes = frozenset({"ok", "rejected"})
 
     def __init__(self, verb: Verb) -> None:
         self.verb = verb
+        self.operation = f"{verb.name}Credex"  # type: ignore[misc]
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    def identity(self, ctx: StepContext) -> list[Any]:
+        offer = ctx.data.get("offer")
+        return [offer.get("credex_id") if isinstance(offer, dict) else None]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        offer = ctx.data.get("offer")
+        return {"credex_id": offer.get("credex_id") if isinstance(offer, dict) else None}
+
+    def what(self, ctx: StepContext) -> str:
+        offer = ctx.data.get("offer")
+        return "The offer" if not isinstance(offer, dict) else self._what(offer).capitalize()
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        credex_id = intent.get("credex_id")
+        if not (await refresh_dashboard(ctx, auth)).valid or not credex_id:
+            return None
+        if any(o.credex_id == credex_id for o in pending_offers(ctx.state, incoming=self.verb.incoming)):
+            return False  # still pending: the earlier try never reached credex-core
+        if self.verb.name != "accept":
+            return True  # no longer pending, and we asked for exactly that
+        account = ctx.state.get("active_account_id")
+        ledger = await ctx.credex.get_ledger(auth, account, start_row=0, num_rows=50) if account else None
+        return ledger is not None and any(e.credex_id == credex_id for e in ledger.details.ledger)
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        offer = ctx.data.get("offer")
+        what = self._what(offer) if isinstance(offer, dict) else "the offer"
+        ctx.send(notice(f"✅ You {self.verb.past} {what}."))
+        return ValidationResult.success()
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         offer = ctx.data.get("offer")
         if not isinstance(offer, dict):
             ctx.send(notice("That offer is no longer selected, so nothing was changed."))

@@ -27,6 +27,10 @@ UNDERSTOOD = (
     "Sorry, I can only read text messages and the buttons and lists I send. Type *menu* to see what you can do."
 )
 APOLOGY = "Sorry, something went wrong on our side and nothing was changed. Please try again, or type *menu*."
+APOLOGY_AFTER_WRITE = (
+    "Sorry, something went wrong on our side just after we sent your request to credex. Please answer again:"
+    " we check with credex first whether it went through, so nothing is ever done twice."
+)
 
 
 class FlowRunner(Protocol):
@@ -83,6 +87,7 @@ class Engine:
             raise
         except Exception as exc:
             context = state.get_flow_state().context or "none"
+            unsettled = state.writes_unsettled
             state.rollback()
             ErrorHandler.handle_error(
                 exc,
@@ -95,6 +100,6 @@ class Engine:
             )
             log.exception("flow_step_failed", context=context)
             self.metrics.flow_errors.labels(context).inc()
-            state.messaging.send(Text(body=APOLOGY))
+            state.messaging.send(Text(body=APOLOGY_AFTER_WRITE if unsettled else APOLOGY))
             return Outcome.FAILED
         return Outcome.HANDLED

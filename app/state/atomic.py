@@ -97,6 +97,7 @@ class AtomicStateManager:
         expected_version: int,
         message_id: str,
         replies: list[bytes] | None = None,
+        finished_intents: list[str] | None = None,
     ) -> Committed:
         """Validate, then write state and replies in one round trip; an invalid state raises and writes nothing."""
         state.metadata.version = expected_version + 1
@@ -107,7 +108,9 @@ class AtomicStateManager:
         if errors:
             raise StateValidationError(errors)
         try:
-            return await self.redis_atomic.commit(channel_id, token, expected_version, core, flow, message_id, replies)
+            return await self.redis_atomic.commit(
+                channel_id, token, expected_version, core, flow, message_id, replies, finished_intents
+            )
         except CommitRefused:
             self.commit_conflicts += 1
             self._event("commit_conflicts")

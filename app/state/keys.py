@@ -19,6 +19,7 @@ class ChannelKeys(NamedTuple):
     replies: str
     done: str
     moved: str
+    intents: str
 
 
 def channel_keys(channel_id: str) -> ChannelKeys:
@@ -35,4 +36,5 @@ def channel_keys(channel_id: str) -> ChannelKeys:
         replies=f"{tag}:replies",
         done=f"{tag}:done",
         moved=f"{tag}:moved",
+        intents=f"{tag}:intents",
     )

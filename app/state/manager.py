@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from app.state.errors import CommitRefused
@@ -51,6 +52,7 @@ class StateManager:
         validator: StateValidator | None = None,
         initial: Callable[[], ConversationState] | None = None,
         renew_lease: Callable[[], Awaitable[bool]] | None = None,
+        begin_intent: Callable[[str, bytes], Awaitable[bytes | None]] | None = None,
     ) -> None:
         self._channel_id = channel_id
         self.message_id = message_id
@@ -65,6 +67,11 @@ class StateManager:
         self.messaging = MessageQueue()
         self._validator = validator or StateValidator()
         self._renew_lease = renew_lease
+        self._begin_intent = begin_intent
+        self.begun: list[str] = []
+        """Intents recorded in this session (credex-core writes attempted)."""
+        self.finished: list[str] = []
+        """Intents whose outcome this session reached: the commit forgets them, together with the state."""
 
     # -- accessors -------------------------------------------------------------------------------------
     def get_channel_id(self) -> str:
@@ -105,6 +112,26 @@ class StateManager:
         """
         if self._renew_lease is not None and not await self._renew_lease():
             raise CommitRefused("lost")
+
+    async def begin_intent(self, op_id: str, intent: dict[str, Any]) -> dict[str, Any] | None:
+        """Before a credex-core write: fence, renew and record it in one round trip (raises CommitRefused
+        'lost' if the channel was taken over). Returns the intent of an earlier try that never finished, which
+        the caller must reconcile instead of writing again; None when the write may go ahead."""
+        if self._begin_intent is None:
+            return None
+        earlier = await self._begin_intent(op_id, orjson.dumps(intent))
+        self.begun.append(op_id)
+        return orjson.loads(earlier) if earlier is not None else None
+
+    @property
+    def writes_unsettled(self) -> bool:
+        """A credex-core write was attempted in this session and its outcome is not known."""
+        return any(op not in self.finished for op in self.begun)
+
+    def finish_intent(self, op_id: str) -> None:
+        """The write's outcome is known and in this session's state and replies: forget it with the commit."""
+        if op_id not in self.finished:
+            self.finished.append(op_id)
 
     # -- validated updates -----------------------------------------------------------------------------
     def update_state(self, patch: dict[str, Any]) -> ValidationResult:
@@ -161,3 +188,4 @@ class StateManager:
         """Back to the state as it was at begin, and no queued replies (a step raised)."""
         self._state = self._initial()
         self.messaging.clear()
+        self.finished.clear()  # a write that happened stays on record: the next try reconciles it

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 
+INTENT_TTL_MS = 7 * 24 * 3600 * 1000
+"""An unfinished write is reconciled on the person's next try of it, however late (Meta retries for 7 days)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Begun:
     version: int
@@ -115,6 +119,7 @@ class RedisAtomic:
         flow: bytes,
         message_id: str,
         replies: list[bytes] | None = None,
+        finished_intents: list[str] | None = None,
     ) -> Committed:
         """Write state and replies and release; raises CommitRefused (nothing written) when the lease or
         version moved. Safe to retry with the same token after a dead connection (the done marker)."""
@@ -131,9 +136,11 @@ class RedisAtomic:
             self.processed_ttl_ms,
             self.replies_ttl_ms,
             self.done_ttl_ms,
+            len(replies or []),
             *(replies or []),
+            *(finished_intents or []),
         ]
-        keys = [k.state, k.lease, k.seen, k.replies, k.done]
+        keys = [k.state, k.lease, k.seen, k.replies, k.done, k.intents]
         reply = await self.guard(self.batcher.call(self.scripts.commit, keys, args))
         tag = _text(reply[0])
         if tag == "ok":
@@ -147,6 +154,16 @@ class RedisAtomic:
     async def extend(self, channel_id: str, token: str) -> bool:
         k = channel_keys(channel_id)
         return bool(await self.guard(self.batcher.call(self.scripts.extend, [k.lease], [token, self.lease_ms])))
+
+    async def begin_intent(self, channel_id: str, token: str, op_id: str, intent: bytes) -> bytes | bool | None:
+        """False: the lease is lost (no write); None: recorded, write now; bytes: an earlier try's intent."""
+        k = channel_keys(channel_id)
+        args: list[bytes | str | int] = [token, self.lease_ms, op_id, intent, INTENT_TTL_MS]
+        reply = await self.guard(self.batcher.call(self.scripts.intent_begin, [k.lease, k.intents], args))
+        tag = _text(reply[0])
+        if tag == "lost":
+            return False
+        return bytes(reply[1]) if tag == "again" else None
 
     async def ack_reply(self, channel_id: str, reply: bytes) -> bool:
         """Remove a delivered reply from the head of the outbox (False: it was not the head any more)."""

@@ -27,6 +27,7 @@ NAMES = (
     "outbox_enqueue",
     "identity_import",
     "identity_forward",
+    "intent_begin",
 )
 
 
@@ -48,6 +49,7 @@ class Scripts:
     outbox_enqueue: AsyncScript
     identity_import: AsyncScript
     identity_forward: AsyncScript
+    intent_begin: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> Scripts:

@@ -18,7 +18,7 @@ import orjson
 import structlog
 
 from app.state.atomic import AtomicStateManager, new_token
-from app.state.errors import CorruptState
+from app.state.errors import CommitRefused, CorruptState
 from app.state.local_locks import KeyedLocks
 from app.state.manager import StateManager
 from app.state.models import ConversationState
@@ -88,6 +88,15 @@ class StateStore:
                 leased_until = renewed_at + self.redis_atomic.lease_ms / 1000
                 return ok
 
+            async def begin_intent(op_id: str, intent: bytes) -> bytes | None:
+                nonlocal leased_until
+                renewed_at = time.monotonic()
+                earlier = await self.redis_atomic.begin_intent(channel_id, token, op_id, intent)
+                if earlier is False:
+                    raise CommitRefused("lost")
+                leased_until = renewed_at + self.redis_atomic.lease_ms / 1000
+                return earlier if isinstance(earlier, bytes) else None
+
             manager = StateManager(
                 channel_id,
                 message_id,
@@ -97,6 +106,7 @@ class StateStore:
                 validator=self.validator,
                 initial=lambda: self.atomic.decode(channel_id, begun) or ConversationState.fresh(channel_id),
                 renew_lease=renew,
+                begin_intent=begin_intent,
             )
             try:
                 yield manager
@@ -106,7 +116,7 @@ class StateStore:
             replies = self.encode_replies(channel_id, message_id, manager.messaging.drain())
             try:
                 committed = await self.atomic.commit(
-                    channel_id, token, manager.committable(), begun.version, message_id, replies
+                    channel_id, token, manager.committable(), begun.version, message_id, replies, manager.finished
                 )
             except BaseException:
                 await self._abort(channel_id, token)

@@ -4,10 +4,12 @@
 -- KEYS[3] channel:{C}:seen     sorted set: processed message ids, scored by commit time (ms)
 -- KEYS[4] channel:{C}:replies  list: the reply outbox, JSON documents in sending order
 -- KEYS[5] channel:{C}:done     string: token of the last committed session (makes a retried commit safe)
+-- KEYS[6] channel:{C}:intents  hash: credex-core writes begun; those this session finished are forgotten
 -- ARGV[1] lease token          ARGV[2] expected version     ARGV[3] core JSON     ARGV[4] flow JSON
 -- ARGV[5] state TTL in ms      ARGV[6] message id or ''     ARGV[7] now in ms
 -- ARGV[8] most processed ids kept   ARGV[9] processed-id TTL in ms   ARGV[10] reply outbox TTL in ms
--- ARGV[11] done-marker TTL in ms    ARGV[12..n] reply JSON documents, in order
+-- ARGV[11] done-marker TTL in ms    ARGV[12] number of replies R    ARGV[13..12+R] reply JSON documents, in order
+-- ARGV[13+R..n] ids of the intents whose outcome this commit records
 -- Returns {'ok', version, reply...}  (every reply still in the outbox, oldest first, at most 100)
 --       | {'lost'}                   (lease expired or taken over: nothing written)
 --       | {'conflict', current}      (version moved: nothing written)
@@ -37,8 +39,12 @@ if ARGV[6] ~= '' then
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[8]) + 1))
   redis.call('PEXPIRE', KEYS[3], ARGV[9])
 end
-if #ARGV >= 12 then
-  redis.call('RPUSH', KEYS[4], unpack(ARGV, 12))
+local r = tonumber(ARGV[12])
+if r > 0 then
+  redis.call('RPUSH', KEYS[4], unpack(ARGV, 13, 12 + r))
+end
+if #ARGV >= 13 + r then
+  redis.call('HDEL', KEYS[6], unpack(ARGV, 13 + r))
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   redis.call('PEXPIRE', KEYS[4], ARGV[10])
