@@ -9,7 +9,8 @@ POST .../messages  -> Meta's success body; the reply is recorded as (marker, tim
                       check that every message got exactly one reply and when (CLOCK_MONOTONIC is shared by all
                       processes of the host).
 GET  /count        -> {"count": replies, "unauthorized": posts without the expected bearer token,
-                       "connections": distinct client connections that posted (keep-alive reuse shows here)}
+                       "connections": distinct client connections that posted (keep-alive reuse shows here),
+                       "reads": mark-as-read requests (`"status": "read"`), answered but not counted as replies}
 GET  /replies      -> {"replies": [[marker, t], ...], "last": the last request body}   (marker null: none in the text)
 POST /reset        -> forget everything
 POST /delay?ms=N   -> answer every later send after N ms (default: BENCH_STUB_DELAY_MS, else 0)
@@ -42,6 +43,7 @@ class Stub:
     def __init__(self) -> None:
         self.replies: list[tuple[int | None, float]] = []
         self.unauthorized = 0
+        self.reads = 0
         self.clients: set[tuple[str, int]] = set()
         self.last: Any = None
         self._ids = itertools.count(1)
@@ -71,12 +73,13 @@ class Stub:
                     "count": len(self.replies),
                     "unauthorized": self.unauthorized,
                     "connections": len(self.clients),
+                    "reads": self.reads,
                 },
             )
         elif method == "GET" and path == "/replies":
             status, answer = 200, {"replies": self.replies, "last": self.last}
         elif method == "POST" and path == "/reset":
-            self.replies, self.unauthorized, self.clients = [], 0, set()
+            self.replies, self.unauthorized, self.clients, self.reads = [], 0, set(), 0
             status, answer = 200, {"reset": True}
         elif method == "POST" and path == "/delay":
             query = dict(part.partition("=")[::2] for part in scope["query_string"].decode().split("&"))
@@ -93,11 +96,15 @@ class Stub:
         if headers.get(b"authorization") != EXPECTED_AUTH:
             self.unauthorized += 1
             return 401, {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}
-        payload = self.last = orjson.loads(body)
+        payload = orjson.loads(body)
+        recipient = payload.get("to") or payload.get("recipient") or ""
+        if payload.get("status") == "read":  # blue ticks (and typing): not a reply
+            self.reads += 1
+            return 200, {"success": True}
+        self.last = payload
         text = (payload.get("text") or {}).get("body") or ""
         found = MARKER.search(text)
         self.replies.append((int(found.group(1)) if found else None, time.monotonic()))
-        recipient = payload.get("to") or payload.get("recipient") or ""
         return 200, {
             "messaging_product": "whatsapp",
             "contacts": [{"input": recipient, "wa_id": recipient}],

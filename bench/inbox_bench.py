@@ -270,6 +270,7 @@ def main() -> int:
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="inbox_bench."))
+    started_at, rev = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), revision()
     rows: list[dict[str, Any]] = []
     with contextlib.ExitStack() as stack:
         if args.redis_url:
@@ -309,11 +310,14 @@ def main() -> int:
     checks = verdicts(rows)
     print(json.dumps(checks, indent=1))
     meta = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "started": started_at,
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
-        "revision": revision(),
+        "revision_at_start": rev,
+        "revision_at_end": revision(),
+        "mark_read": os.environ.get("WHATSAPP_MARK_READ", "default (on)"),
         "versions": {p: version(p) for p in ("pywa", "uvicorn", "fastapi", "httpx", "aiohttp", "redis", "uvloop")},
         "targets": TARGETS,
     }

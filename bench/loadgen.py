@@ -257,7 +257,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             own_xinfo = redis.own["xinfo|groups"]
             monitor = asyncio.create_task(redis.monitor(monitored)) if args.monitor else None
         counts = await stub_count(http, args.stub)
-        base, connections = counts["count"], counts["connections"]
+        base, connections, reads = counts["count"], counts["connections"], counts.get("reads", 0)
 
         cpu_before = {name: cpu_seconds(pid) for name, pid in watch.items()}
         own_before = time.process_time()
@@ -326,6 +326,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "stub_replies": final - base,
         "stub_unauthorized": counts["unauthorized"],
         "stub_new_connections": counts["connections"] - connections,
+        "stub_mark_read_requests": counts.get("reads", 0) - reads,
         "replied_once": sum(1 for c in per_marker.values() if c == 1),
         "replied_twice_or_more": sum(1 for c in per_marker.values() if c > 1),
         "not_replied": len(measured) - len(per_marker),
