@@ -38,6 +38,9 @@ class IntentWrite(ApiComponent):
 
     operation: ClassVar[str]
     fences_itself = True
+    repeatable: ClassVar[bool] = False
+    """The write has the same effect done twice (authorize, unauthorize, route offers): after an unfinished
+    try it is simply made again, which is exactly-once in effect; credex-core's answer is then the truth."""
 
     @abstractmethod
     def identity(self, ctx: StepContext) -> list[Any]:
@@ -50,13 +53,14 @@ class IntentWrite(ApiComponent):
     @abstractmethod
     async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult: ...
 
-    @abstractmethod
     async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
         """Ask credex-core whether the earlier try took effect: True, False, or None when it cannot tell."""
+        return None
 
-    @abstractmethod
     def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
         """What the person is told (and the state) when the earlier try did take effect."""
+        ctx.send(notice(f"✅ {self.what(ctx)} went through."))
+        return ValidationResult.success()
 
     def what(self, ctx: StepContext) -> str:
         return "That"
@@ -65,7 +69,7 @@ class IntentWrite(ApiComponent):
         key = operation_id(ctx, self.operation, self.identity(ctx))
         record = {"op": self.operation, "at": int(time.time()), **self.intent(ctx)}
         earlier = await ctx.state.begin_intent(key, record)
-        if earlier is None:
+        if earlier is None or self.repeatable:
             try:
                 result = await self.write(ctx, auth, key)
             except (CredexRejected, CredexUnavailable, CredexInvalidRequest):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from app.components.base import ApiComponent, InputComponent, ReadOnlyState, StepContext
 from app.components.handlers import refresh_dashboard
+from app.components.intents import IntentWrite
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
@@ -103,10 +104,35 @@ class LastName(NameInput):
     field = "last_name"
 
 
-class Onboard(ApiComponent):
-    """onboardMember with USD as the default denomination, then the new member's dashboard."""
+class Onboard(IntentWrite):
+    """onboardMember with USD as the default denomination, then the new member's dashboard; exactly once:
+    after an unfinished try, a login says whether the member exists."""
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    operation = "onboardMember"
+
+    def identity(self, ctx: StepContext) -> list[Any]:
+        return [ctx.data.get("first_name"), ctx.data.get("last_name")]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {}
+
+    def what(self, ctx: StepContext) -> str:
+        return "Your registration"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        try:
+            response = await ctx.credex.login(auth)
+        except CredexRejected as exc:
+            return False if exc.status in (400, 404) else None
+        if response.details.member_id:
+            ctx.state.update_state({"member": {"member_id": response.details.member_id}})
+        return True
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        ctx.send(Text.safe(f"🎉 Welcome, {ctx.data.get('first_name')}! Your account is ready."))
+        return ValidationResult.success()
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         data = ctx.data
         response = await ctx.credex.onboard_member(
             auth, firstname=data["first_name"], lastname=data["last_name"], default_denom=Denomination.USD

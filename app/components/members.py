@@ -19,6 +19,7 @@ from app.components.account import BACK, missed
 from app.components.base import ApiComponent, ConfirmComponent, InputComponent, StepContext, notice
 from app.components.handlers import active_account
 from app.components.handles import parse_handle
+from app.components.intents import IntentWrite
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models import AccountType, DashboardAccount
 from app.state.manager import StateManager
@@ -225,20 +226,30 @@ class SendToConfirm(ConfirmComponent):
         return fit(body, INTERACTIVE_BODY_MAX, field="send_to.summary")
 
 
-class MemberWrite(ApiComponent):
-    """One account write per confirmation; a refusal the person can fix goes back to the choice ("retry")."""
+class MemberWrite(IntentWrite):
+    """One account write per confirmation; a refusal the person can fix goes back to the choice ("retry").
+    Authorizing, removing and routing offers have the same effect done twice, so after an unfinished try the
+    write is made again (exactly once in effect) rather than reconciled."""
 
     outcomes = frozenset({"ok", "retry"})
     hint: ClassVar[str] = ""
     """Added to a fixable refusal: what the person can do about it."""
+    repeatable = True
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    def identity(self, ctx: StepContext) -> list[Any]:
+        chosen = ctx.data.get("target") or {}
+        return [ctx.state.get("active_account_id"), chosen.get("handle"), chosen.get("member_id")]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {}
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         account = owned_business(ctx.state)
         if account is None:
             return ValidationResult.failure(NOT_BUSINESS, outcome="rejected")
         chosen = ctx.data.get("target") or {}
         try:
-            done = await self.write(ctx, auth, account, chosen)
+            done = await self.apply(ctx, auth, account, chosen)
         except CredexRejected as exc:
             if exc.status not in FIXABLE:
                 raise
@@ -248,26 +259,31 @@ class MemberWrite(ApiComponent):
         return ValidationResult.success()
 
     @abstractmethod
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         """Make the one write and say what it did."""
 
 
 class Authorize(MemberWrite):
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    operation = "authorizeForAccount"
+
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         await ctx.credex.authorize_for_account(auth, account.account_id, str(chosen["handle"]))
         return f"*{who(ctx)}* can now act for *{account.account_name}*."
 
 
 class Unauthorize(MemberWrite):
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    operation = "unauthorizeForAccount"
+
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         await ctx.credex.unauthorize_for_account(auth, account.account_id, str(chosen["member_id"]))
         return f"*{who(ctx)}* can no longer act for *{account.account_name}*."
 
 
 class SendOffersTo(MemberWrite):
+    operation = "updateSendOffersTo"
     hint = " Authorize them first: menu, *Authorize member*."
 
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         response = await ctx.credex.update_send_offers_to(auth, account.account_id, str(chosen["member_id"]))
         ref = response.details.send_offers_to
         name = f"{ref.firstname} {ref.lastname}".strip() or who(ctx)

@@ -326,10 +326,34 @@ class ConfirmAll(ConfirmComponent):
         return fit(body, INTERACTIVE_BODY_MAX, field="confirm.body")
 
 
-class AcceptAll(ApiComponent):
-    """acceptCredexBulk once with the confirmed ids; credex-core answers per offer, so failures are listed."""
+class AcceptAll(IntentWrite):
+    """acceptCredexBulk once with the confirmed ids; credex-core answers per offer, so failures are listed.
+    After an unfinished try, a fresh dashboard says which of the offers are still waiting."""
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    operation = "acceptCredexBulk"
+
+    def identity(self, ctx: StepContext) -> list[Any]:
+        return sorted(o["credex_id"] for o in ctx.data.get("offers") or [])
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {"ids": self.identity(ctx)}
+
+    def what(self, ctx: StepContext) -> str:
+        return "Accepting all your offers"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        if not (await refresh_dashboard(ctx, auth)).valid:
+            return None
+        waiting = {o.credex_id for o in pending_offers(ctx.state, incoming=True)} & set(intent.get("ids") or [])
+        if not waiting:
+            return True
+        return False if len(waiting) == len(intent.get("ids") or []) else None
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        ctx.send(notice(f"✅ Accepted {len(intent.get('ids') or [])} offers."))
+        return ValidationResult.success()
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         offers: list[dict[str, Any]] = list(ctx.data.get("offers") or [])
         response = await ctx.credex.accept_credex_bulk(auth, [o["credex_id"] for o in offers])
         summary = response.details.summary
