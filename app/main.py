@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
-from app.api import admin, dev, health, notify, operations, simulator, webhook
+from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
 from app.config import Settings, get_settings
 from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
 from app.flows.delivery import Delivery, OutboxSender
@@ -84,7 +84,15 @@ def create_app(
             if redis is None:
                 await client.aclose()
 
-    app = FastAPI(title="VimbisoPay WhatsApp chat server", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="VimbisoPay WhatsApp chat server",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    openapi.install(app, settings)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.credex = credex

@@ -11,7 +11,8 @@ import hmac
 from typing import Annotated, Any, Literal
 
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Security, status
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, HTTPException, Request, Security, status
+from fastapi.openapi.models import Example
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -34,6 +35,18 @@ CLIENT_KEY = APIKeyHeader(
 )
 
 
+NOTIFY_EXAMPLES: dict[str, Example] = {
+    "offer": {
+        "summary": "A new offer for a member",
+        "value": {
+            "phoneNumber": "263770000002",
+            "memberName": "Demo Bob",
+            "message": "Demo Alice offered you 25.00 USD secured. Open the bot to accept or decline.",
+        },
+    }
+}
+
+
 def _one_line(value: Any) -> Any:
     """Template parameters cannot hold newlines, tabs or runs of spaces (Graph error 132018): collapse them."""
     return " ".join(value.split()) if isinstance(value, str) else value
@@ -51,15 +64,17 @@ class NotifyRequest(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
+    # Field before BeforeValidator, or the pattern (still enforced) drops out of the JSON schema.
     phone: Annotated[
         str,
-        BeforeValidator(_digits),
         Field(
             alias="phoneNumber",
             pattern=r"^[0-9]{8,15}$",
-            description="The member's WhatsApp number: 8 to 15 digits, country code first, no '+'",
+            description="The member's WhatsApp number: 8 to 15 digits, country code first; a leading '+' and "
+            "spaces are dropped before the check",
             examples=["263770000001"],
         ),
+        BeforeValidator(_digits),
     ]
     member_name: Annotated[
         str,
@@ -112,12 +127,25 @@ async def get_delivery(request: Request) -> AfterCommit:
     response_model=NotifyAccepted,
     dependencies=[Depends(require_client_key)],
     responses={
-        401: {"model": NotifyProblem, "description": "x-client-api-key missing or wrong"},
-        503: {"model": NotifyProblem, "description": "The service is starting; retry later"},
+        401: {
+            "model": NotifyProblem,
+            "description": "x-client-api-key missing or wrong",
+            "content": {"application/json": {"example": {"detail": "invalid or missing x-client-api-key"}}},
+        },
+        422: {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+            "description": "The body is not JSON, or a field is missing or out of bounds (phoneNumber not 8 to 15 "
+            "digits, memberName not 1 to 100 characters, message not 1 to 900): nothing is sent",
+        },
+        503: {
+            "model": NotifyProblem,
+            "description": "The service is starting; retry later",
+            "content": {"application/json": {"example": {"detail": "delivery not ready, retry later"}}},
+        },
     },
 )
 async def notify(
-    body: NotifyRequest,
+    body: Annotated[NotifyRequest, Body(openapi_examples=NOTIFY_EXAMPLES)],
     background: BackgroundTasks,
     delivery: Annotated[AfterCommit, Depends(get_delivery)],
 ) -> NotifyAccepted:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from app.api.deps import EngineDep, MetricsDep, RecordsDep, SettingsDep
+from app.api.webhook_docs import RECEIVE_OPENAPI, RECEIVE_RESPONSES, VERIFY_RESPONSES
 from app.flows.engine import Engine
 from app.masking import mask_phone
 from app.metrics import Metrics
@@ -22,7 +23,6 @@ from app.whatsapp.inbound import (
     InboundMessage,
     InboundStatus,
     InvalidPayload,
-    WebhookPayload,
     parse_body,
     parse_updates,
 )
@@ -47,7 +47,7 @@ class WebhookProblem(BaseModel):
     "/webhook",
     summary="Meta's verification handshake",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}, "description": "hub.challenge, verbatim"}, 403: {}},
+    responses=VERIFY_RESPONSES,
 )
 async def verify(
     settings: SettingsDep,
@@ -66,22 +66,8 @@ async def verify(
     "/webhook",
     summary="Updates from the WhatsApp Cloud API",
     response_model=WebhookAck,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": WebhookPayload.model_json_schema(ref_template="#/components/schemas/{model}")
-                }
-            },
-        }
-    },
-    responses={
-        401: {"model": WebhookProblem, "description": "X-Hub-Signature-256 missing"},
-        403: {"model": WebhookProblem, "description": "signature does not match the raw body"},
-        413: {"model": WebhookProblem, "description": "body larger than WEBHOOK_MAX_BYTES"},
-        503: {"model": WebhookProblem, "description": "state store unavailable: Meta retries later"},
-    },
+    openapi_extra=RECEIVE_OPENAPI,
+    responses=RECEIVE_RESPONSES,
 )
 async def receive(
     request: Request,
