@@ -23,7 +23,8 @@ def main() -> None:
         docs = f"    API docs: {where}/docs" if settings.serves_docs else ""
         print(f"  chat simulator: {where}/simulator{docs}", flush=True)
         print(f"  webhook app secret: {secret_source}", flush=True)
-        print(f"  sign a test webhook: .venv/bin/python -m app.sign body.json --curl {where}/webhook", flush=True)
+        sign = f".venv/bin/python -m app.sign --text hi --curl {where}/webhook | sh"
+        print(f"  sign a test webhook: {sign}   (or a body: -m app.sign body.json)", flush=True)
     uvicorn.run(
         "app.main:app",
         host=settings.host,

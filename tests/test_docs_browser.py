@@ -1,22 +1,48 @@
 """/docs and /redoc in real headless Chromium with every non-loopback request blocked: the pages must render
 the operations from packaged assets alone (fastapi-offline's Swagger UI and ReDoc), as on a machine offline.
 
-Needs Debian's chromium and Python Playwright, like tests/test_simulator_browser.py (whose fixtures run the real
-app in development under uvicorn): skipped without them, failed with CI=true.
+Needs Debian's chromium and Python Playwright, like tests/test_simulator_browser.py (whose browser fixture this
+reuses): skipped without them, failed with CI=true.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import uvicorn
 
-from tests.test_simulator_browser import browser, server
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import free_port
+from tests.test_simulator_browser import browser
 
-__all__ = ["browser", "server"]
+__all__ = ["browser"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The real app in development (docs on) under uvicorn; log_level=None leaves the process's loggers alone."""
+    port = free_port()
+    app = create_app(Settings(app_env="development", port=port, redis_url=None, whatsapp_access_token=None))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level=None))
+    thread = threading.Thread(target=srv.run, name="docs-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -112,7 +112,7 @@ def test_dev_banner_tells_how_to_sign_and_the_signed_curl_is_accepted(tmp_path: 
         assert server.stdout is not None
         banner = [server.stdout.readline().decode() for _ in range(4)]
         assert "webhook app secret: .dev/whatsapp_app_secret" in banner[2]
-        assert f"python -m app.sign body.json --curl http://127.0.0.1:{port}/webhook" in banner[3]
+        assert f"python -m app.sign --text hi --curl http://127.0.0.1:{port}/webhook | sh" in banner[3]
         secret_file = tmp_path / ".dev" / "whatsapp_app_secret"
         assert secret_file.stat().st_mode & 0o777 == 0o600
         body = tmp_path / "body.json"
@@ -133,6 +133,11 @@ def test_dev_banner_tells_how_to_sign_and_the_signed_curl_is_accepted(tmp_path: 
                 break
             time.sleep(0.2)
         assert answer is not None and answer.stdout == b"200", answer
+        texted = run_module(
+            "app.sign", tmp_path, clean_env(), "--text", "hi", "--curl", f"http://127.0.0.1:{port}/webhook"
+        )
+        shell = subprocess.run(["sh"], input=texted.stdout, cwd=tmp_path, capture_output=True, timeout=30, check=False)
+        assert json.loads(shell.stdout)["status"] == "ok", shell
     finally:
         server.terminate()
         server.wait(timeout=20)

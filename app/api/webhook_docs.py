@@ -40,18 +40,23 @@ def _envelope(value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _inbound(message: dict[str, Any]) -> dict[str, Any]:
+def _inbound(message: dict[str, Any], phone: str = _PHONE, name: str = "Demo Bob") -> dict[str, Any]:
     return _envelope(
         {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "15550783881", "phone_number_id": _PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": "Demo Bob"}, "wa_id": _PHONE, "user_id": "ZW.1349120865530274191"}],
-            "messages": [{"from": _PHONE, "timestamp": "1764633600", **message}],
+            "contacts": [{"profile": {"name": name}, "wa_id": phone, "user_id": "ZW.1349120865530274191"}],
+            "messages": [{"from": phone, "timestamp": "1764633600", **message}],
         }
     )
 
 
-TEXT_EXAMPLE = _inbound({"id": "wamid.HBgMMjYzNzcwMDAwMDAyFQIAEhgUM0E5RjQ2", "type": "text", "text": {"body": "hi"}})
+def text_webhook(phone: str, text: str, message_id: str, name: str = "Demo Bob") -> dict[str, Any]:
+    """The envelope Meta posts for one text message (also what `python -m app.sign --text` signs)."""
+    return _inbound({"id": message_id, "type": "text", "text": {"body": text}}, phone, name)
+
+
+TEXT_EXAMPLE = text_webhook(_PHONE, "hi", "wamid.HBgMMjYzNzcwMDAwMDAyFQIAEhgUM0E5RjQ2")
 BUTTON_EXAMPLE = _inbound(
     {
         "id": "wamid.HBgMMjYzNzcwMDAwMDAyFQIAEhgUM0E5RjQ3",
