@@ -105,4 +105,3 @@ def test_inbound_shapes_of_the_version_are_read() -> None:
     assert isinstance(hidden, InboundMessage) and hidden.channel_id == "US.13491208655302741918"
     [status] = _updates("status_delivered_01.json")
     assert isinstance(status, InboundStatus) and status.status == "delivered"
-
