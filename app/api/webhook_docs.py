@@ -139,12 +139,14 @@ VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 RECEIVE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "Accepted. `ignored` when the body is signed but is not a WhatsApp envelope: a retry would "
-        "carry the same bytes, so Meta is told not to resend it",
+        "description": "Accepted: every valid update is durably in the inbox (handled after this answer, by the "
+        "workers). Malformed updates are counted in `rejected`, logged and skipped; the others are unaffected. "
+        "`ignored` when the body is signed but is not a WhatsApp envelope: a retry would carry the same bytes, "
+        "so Meta is told not to resend it",
         "content": {
             "application/json": {
                 "examples": {
-                    "ok": {"value": {"status": "ok", "messages": 1, "statuses": 0}},
+                    "ok": {"value": {"status": "ok", "messages": 1, "statuses": 0, "rejected": 0}},
                     "ignored": {
                         "value": {"status": "ignored", "messages": 0, "statuses": 0, "detail": "invalid payload"}
                     },
