@@ -39,6 +39,7 @@ class Settings(BaseSettings):
 
     # Inbox (Redis Streams), workers and the reply outbox.
     inbox_partitions: int = Field(8, ge=1, le=1024)
+    inbox_max_entries: int = Field(1_000_000, ge=100, le=100_000_000)
     inbox_owner_ttl_ms: int = Field(5_000, ge=500, le=120_000)
     inbox_block_ms: int = Field(1_000, ge=10, le=30_000)
     inbox_max_attempts: int = Field(20, ge=1, le=1_000)

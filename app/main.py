@@ -94,11 +94,12 @@ def create_app(
         app.state.store = store
         app.state.records = records
         app.state.engine = engine
-        app.state.inbox = Inbox(client, settings.inbox_partitions)
+        app.state.inbox = inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries)
         app.state.dead_letters = dead
         app.state.workers = workers
         try:
             await store.redis_atomic.load_scripts()
+            await inbox.scripts.load(client)
         except Exception as exc:  # start anyway: /ready says 503 until the store answers
             log.error("state_store_unreachable_at_start", error=type(exc).__name__)
         await workers.start()

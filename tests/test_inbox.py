@@ -21,7 +21,7 @@ from app.whatsapp.split import split_body
 from tests.conftest import SHARED, make_settings
 from tests.credex_support import Wrapper
 from tests.flows_kit import ALICE, BOB, Person, bot_with
-from tests.webhook_kit import body_of, envelope, make_app, running, text_message, value
+from tests.webhook_kit import body_of, envelope, make_app, running, settings, text_message, value
 
 PAYLOADS = SHARED / "whatsapp" / "payloads"
 
@@ -183,3 +183,33 @@ async def test_a_sender_that_raises_dead_letters_the_reply_and_the_person_goes_o
         assert broken.calls == 2
         assert await redis_client.llen(channel_keys(ALICE).replies) == 0
 
+
+
+async def test_a_full_partition_answers_503_and_keeps_nothing_half_done(redis_client: Redis) -> None:
+    """The inbox is bounded: past INBOX_MAX_ENTRIES a partition refuses, so Meta keeps the update and retries."""
+    app = make_app(redis=redis_client, settings=settings(inbox_max_entries=100, inbox_partitions=1))
+    async with running(app) as bot:
+        await app.state.workers.stop()  # nobody reads: the partition fills up
+        for n in range(100):
+            assert (await bot.post(body_of(text_message(ALICE, f"m{n}")), settle=False)).status_code == 200
+        refused = await bot.post(body_of(text_message(ALICE, "one too many")), settle=False)
+        assert refused.status_code == 503
+        assert await redis_client.xlen("inbox:{p0}") == 100
+
+
+async def test_a_changed_number_moves_state_replies_and_processed_ids(redis_client: Redis) -> None:
+    """Meta's `user_changed_number` (the real payload): the person continues under the new id, nothing lost."""
+    payload = json.loads((PAYLOADS / "system_user_changed_number_01.json").read_text())
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    old, new = message["from"], message["system"]["wa_id"]
+    async with running(make_app(redis=redis_client)) as bot:
+        await bot.post(body_of(text_message(old, "one", "wamid.before")))
+        assert (await bot.post(json.dumps(payload).encode())).status_code == 200
+        assert not await redis_client.exists(channel_keys(old).state)
+        assert await redis_client.get(channel_keys(old).moved) == new.encode()
+        assert await redis_client.hget(channel_keys(new).state, "v") is not None
+        assert await redis_client.zscore(channel_keys(new).seen, "wamid.before") is not None
+        await bot.post(body_of(text_message(new, "two")))
+        assert (await bot.texts(new))[-1] == "#2: two"  # the count went on: same conversation
+        assert (await bot.post(json.dumps(payload).encode())).status_code == 200  # a redelivery changes nothing
+        assert (await bot.texts(new))[-1] == "#2: two"

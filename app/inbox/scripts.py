@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-NAMES = ("partition_own", "partition_release")
+NAMES = ("partition_own", "partition_release", "inbox_append")
 
 
 def source(name: str) -> str:
@@ -21,7 +21,12 @@ def source(name: str) -> str:
 class InboxScripts:
     partition_own: AsyncScript
     partition_release: AsyncScript
+    inbox_append: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> InboxScripts:
         return cls(**{name: redis.register_script(source(name)) for name in NAMES})
+
+    async def load(self, redis: Redis) -> None:
+        for name in NAMES:
+            await redis.script_load(getattr(self, name).script)

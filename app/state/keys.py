@@ -18,6 +18,7 @@ class ChannelKeys(NamedTuple):
     statuses: str
     replies: str
     done: str
+    moved: str
 
 
 def channel_keys(channel_id: str) -> ChannelKeys:
@@ -33,4 +34,5 @@ def channel_keys(channel_id: str) -> ChannelKeys:
         statuses=f"{tag}:statuses",
         replies=f"{tag}:replies",
         done=f"{tag}:done",
+        moved=f"{tag}:moved",
     )

@@ -25,6 +25,8 @@ NAMES = (
     "mark_status",
     "outbox_ack",
     "outbox_enqueue",
+    "identity_import",
+    "identity_forward",
 )
 
 
@@ -44,6 +46,8 @@ class Scripts:
     mark_status: AsyncScript
     outbox_ack: AsyncScript
     outbox_enqueue: AsyncScript
+    identity_import: AsyncScript
+    identity_forward: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> Scripts:

@@ -5,6 +5,8 @@ outbox is delivered. Every step is idempotent, so an entry handled again after a
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import structlog
 
@@ -12,6 +14,7 @@ from app.flows.engine import Engine
 from app.masking import mask_phone
 from app.metrics import STATUSES, Metrics, known, known_code
 from app.sender.deliver import ReplyDelivery
+from app.state.identity import move_channel
 from app.state.side_records import SideRecords
 from app.whatsapp.inbound import InboundMessage, InboundStatus
 from app.whatsapp.split import load_unit
@@ -54,6 +57,10 @@ class EntryHandler:
         log.info("message_handled", type=known(update.type, _TYPES), outcome=handled.outcome.value)
         if handled.outbox:
             await self.delivery.deliver(update.channel_id, handled.outbox)
+        new_id = _changed_to(update)
+        if new_id is not None:
+            moved = await move_channel(self.records.ra, update.channel_id, new_id)
+            log.info("identity_moved", to=mask_phone(new_id), state_moved=moved)
 
     async def _status(self, entry: Entry) -> None:
         status = load_unit("status", entry.data)
@@ -79,4 +86,17 @@ class EntryHandler:
             await self.delivery.deliver(entry.channel_id, outbox)
 
 
+def _changed_to(update: InboundMessage) -> str | None:
+    """The person's new id when Meta reports a number change (a system message), else None."""
+    system = update.raw.system
+    if update.type != "system" or system is None or system.type not in IDENTITY_CHANGES:
+        return None
+    new_id = system.wa_id or getattr(system, "user_id", None)
+    if not isinstance(new_id, str) or new_id == update.channel_id or not _CHANNEL.match(new_id):
+        return None
+    return new_id
+
+
+IDENTITY_CHANGES = frozenset({"user_changed_number", "user_changed_user_id"})
+_CHANNEL = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _TYPES = frozenset({"text", "interactive", "button", "image", "audio", "video", "document", "sticker", "location"})
