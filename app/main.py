@@ -21,7 +21,7 @@ from app.logs import configure_logging, register_secret
 from app.metrics import Metrics
 from app.state.errors import StateError
 from app.state.factory import build_redis, build_store
-from app.state.side_records import SideRecords
+from app.state.side_records import PersonNotes, SideRecords
 from app.whatsapp.outbound import CloudApiClient, Sender
 
 log = structlog.get_logger(__name__)
@@ -68,7 +68,9 @@ def create_app(
         app.state.redis = client
         app.state.store = store
         app.state.records = records
-        app.state.engine = Engine(store, runner or TableRunner(REGISTRY, credex, metrics), metrics)
+        notes = app.state.notes = PersonNotes(store.redis_atomic)
+        table = TableRunner(REGISTRY, credex, metrics, notes=notes, phone_region=settings.default_phone_region)
+        app.state.engine = Engine(store, runner or table, metrics)
         metrics.watch_state(store.atomic.counters)
         try:
             await store.redis_atomic.load_scripts()

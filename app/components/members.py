@@ -63,6 +63,7 @@ class MemberHandle(InputComponent):
     """The handle of the member to authorize; looked up in the next step."""
 
     field = "target"
+    takes_contact = True
     question: ClassVar[str] = "Type the *handle* of the member who may act for *{account}*."
     owner_allowed: ClassVar[bool] = False
 
@@ -70,7 +71,7 @@ class MemberHandle(InputComponent):
         return [Text.safe(self.question.format(account=account_name(ctx)))]
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
-        parsed = parse_handle(text, "member handle")
+        parsed = parse_handle(text, "member handle", ctx.phone_region)
         if not parsed.valid:
             return parsed
         if not self.owner_allowed and parsed.value == own_handle(ctx):
@@ -139,7 +140,7 @@ class MemberPick(InputComponent):
         picked = self.pick(ctx, choice)
         if picked is not None:
             return picked
-        parsed = parse_handle(text, "member handle")
+        parsed = parse_handle(text, "member handle", ctx.phone_region)
         if not parsed.valid:
             return ValidationResult.failure(f"{parsed.error} Or choose from the list.")
         return self.typed_handle(ctx, str(parsed.value))
