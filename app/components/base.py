@@ -112,6 +112,11 @@ class Component(ABC):
         """What this step wants, in plain words, for *help* typed here."""
         return "I am waiting for your answer to the question above."
 
+    def stale(self, ctx: StepContext, tap: str) -> str | None:
+        """What to say for a tap on a button of an earlier message, when this step knows better than the
+        runner's general "That button is from an earlier message" (never the button's id)."""
+        return None
+
     @property
     def name(self) -> str:
         return type(self).__name__

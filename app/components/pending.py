@@ -160,6 +160,11 @@ class PickOffer(InputComponent):
             "You will see it in full and confirm before anything is sent."
         )
 
+    def stale(self, ctx: StepContext, tap: str) -> str | None:
+        if _UUID.match(tap):
+            return "That offer is no longer pending, so nothing was done. Here are the offers now:"
+        return None
+
     def _row(self, offer: PendingOffer) -> Row:
         data = offer_data(offer)
         side = "From" if self.verb.incoming else "To"

@@ -112,7 +112,7 @@ class TableRunner:
             if choices.is_stale(flow.data, text):
                 if choices.is_double_tap(flow.data, text):
                     return  # the same button tapped twice: the first tap was handled, stay quiet
-                await self._again(ctx, step, STALE)
+                await self._again(ctx, step, step.component.stale(ctx, text) or STALE)
                 return
         else:
             text = choices.typed_choice(flow.data, text) or text
