@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from app.api.deps import SettingsDep
 from app.credex.wiring import SANDBOX_KEY
 from app.masking import mask_phone
+from app.state.side_records import PersonNotes
 from app.state.store import AfterCommit
 from app.whatsapp.messages import Template
 
@@ -74,7 +75,9 @@ class NotifyRequest(BaseModel):
 
 
 class NotifyAccepted(BaseModel):
-    status: Literal["accepted"] = "accepted"
+    status: Literal["accepted", "opted_out"] = Field(
+        "accepted", description="`opted_out`: the member wrote *stop* and has not written since; nothing is sent"
+    )
     template: str = TEMPLATE_NAME
     recipient: str = Field(description="The phone number, masked")
 
@@ -118,14 +121,22 @@ async def get_delivery(request: Request) -> AfterCommit:
 )
 async def notify(
     body: NotifyRequest,
+    request: Request,
     background: BackgroundTasks,
     delivery: Annotated[AfterCommit, Depends(get_delivery)],
 ) -> NotifyAccepted:
-    """Accepted for delivery: the template is sent after the answer, so credex-core never waits on Meta."""
+    """Accepted for delivery: the template is sent after the answer, so credex-core never waits on Meta.
+
+    A member who wrote *stop* gets nothing until they write again (Meta's opt-out policy); credex-core is told
+    so in the answer, still 202: the request was fine, and a retry would not change it."""
+    masked = mask_phone(body.phone)
+    notes: PersonNotes | None = getattr(request.app.state, "notes", None)
+    if notes is not None and await notes.opted_out(body.phone):
+        log.info("notify_skipped_opted_out", to=masked)
+        return NotifyAccepted(status="opted_out", recipient=masked)
     template = Template(
         name=TEMPLATE_NAME, language=TEMPLATE_LANGUAGE, body_parameters=(body.member_name, body.message)
     )
     background.add_task(delivery, body.phone, [template])
-    masked = mask_phone(body.phone)
     log.info("notify_accepted", to=masked, template=TEMPLATE_NAME)
     return NotifyAccepted(recipient=masked)

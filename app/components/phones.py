@@ -11,8 +11,8 @@ import re
 
 import phonenumbers
 
-PHONE_LIKE = re.compile(r"^\+?\(?[0-9][0-9 ()\-.]{5,24}$")
-"""Digits with the separators people type; at least 6 characters, so short handles are never phone numbers."""
+PHONE_LIKE = re.compile(r"^\+?\(?[0-9][0-9 ()\-.]{1,24}$")
+"""Digits with the separators people type."""
 
 
 def _digits(number: phonenumbers.PhoneNumber) -> str | None:
@@ -30,7 +30,10 @@ def _parse(text: str, region: str | None) -> str | None:
 
 def looks_like_phone(text: str) -> bool:
     stripped = text.strip()
-    return bool(PHONE_LIKE.match(stripped)) and sum(c.isdigit() for c in stripped) >= 6
+    if not PHONE_LIKE.match(stripped):
+        return False
+    separated = stripped.startswith("+") or any(c in stripped for c in " ()-.")
+    return separated or sum(c.isdigit() for c in stripped) >= 6  # a short all-digit text may be a handle
 
 
 def phone_handle(text: str, region: str) -> str | None:

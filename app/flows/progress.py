@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.components.offers import amount_text, receiver_text
+from app.components.offers import amount_text
 from app.components.pending import describe
 from app.state.models import FlowData
 
@@ -18,8 +18,9 @@ _PENDING_PAST = {"accept": "accepted", "decline": "declined"}
 def _offer(data: dict[str, Any]) -> str:
     if not data.get("amount") or not data.get("denomination"):
         return "Your offer was not sent."
-    if data.get("receiver_name") or data.get("receiver_handle"):
-        return f"Your offer of {amount_text(data)} to {receiver_text(data)} was not sent."
+    receiver = data.get("receiver_name") or (f"@{data['receiver_handle']}" if data.get("receiver_handle") else "")
+    if receiver:
+        return f"Your offer of {amount_text(data)} to {receiver} was not sent."
     return f"Your offer of {amount_text(data)} was not sent."
 
 
