@@ -230,7 +230,7 @@ class MemberWrite(ApiComponent):
     """One account write per confirmation; a refusal the person can fix goes back to the choice ("retry")."""
 
     outcomes = frozenset({"ok", "retry"})
-    hint: ClassVar[str] = ""
+    refusal_hint: ClassVar[str] = ""
     """Added to a fixable refusal: what the person can do about it."""
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
@@ -243,7 +243,7 @@ class MemberWrite(ApiComponent):
         except CredexRejected as exc:
             if exc.status not in FIXABLE:
                 raise
-            ctx.send(notice(f"⚠️ {exc.message}{self.hint}"))
+            ctx.send(notice(f"⚠️ {exc.message}{self.refusal_hint}"))
             return ValidationResult.failure(exc.message, outcome="retry")
         ctx.send(notice(f"✅ {done}"))
         return ValidationResult.success()
@@ -266,7 +266,7 @@ class Unauthorize(MemberWrite):
 
 
 class SendOffersTo(MemberWrite):
-    hint = " Authorize them first: menu, *Authorize member*."
+    refusal_hint = " Authorize them first: menu, *Authorize member*."
 
     async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         response = await ctx.credex.update_send_offers_to(auth, account.account_id, str(chosen["member_id"]))
