@@ -317,6 +317,37 @@ async def test_a_reaction_or_its_removal_gets_no_reply(bot: Bot, emoji: str) -> 
     assert await alice.read() == []
 
 
+async def test_an_edit_of_an_earlier_message_gets_no_reply(bot: Bot) -> None:
+    alice = await at_menu(bot)
+    edit = {
+        "from": ALICE,
+        "id": new_id(),
+        "timestamp": "1700000000",
+        "type": "edit",
+        "edit": {"original_message_id": "wamid.earlier", "message": {"type": "text", "text": {"body": "hii"}}},
+    }
+    assert (await bot.send(edit)).status_code == 200
+    assert await alice.read() == []
+
+
+async def test_a_shortcut_at_any_question_starts_that_offer(bot: Bot) -> None:
+    alice = await at_menu(bot)
+    await alice.choose("offer_unsecured")
+    await alice.say("9")
+    confirm = await alice.say(f"2=>{BOB}")  # typed at the recipient question
+    shown = text_of(confirm)
+    assert "Your offer of 9.00 USD was not sent." in shown and "2.00 USD" in shown and "*secured*" in shown
+    assert buttons(confirm) == ["yes", "no"]
+    await alice.tap("yes")
+    assert creates(bot) == 1
+
+
+async def test_help_at_the_menu_lists_shortcuts_and_the_words(bot: Bot) -> None:
+    alice = await at_menu(bot)
+    shown = text_of(await alice.say("help"))
+    assert "*5=>handle*" in shown and "*cancel*" in shown and "*stop*" in shown
+
+
 # -- 9. wording and limits --------------------------------------------------------------------------------
 
 

@@ -67,6 +67,12 @@ class MemberHandle(InputComponent):
     question: ClassVar[str] = "Type the *handle* of the member who may act for *{account}*."
     owner_allowed: ClassVar[bool] = False
 
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Type the member's handle: for a person, their phone number, like *077 123 4567* or "
+            "*+263 77 123 4567*. You can also share their contact card. You confirm before anything changes."
+        )
+
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         return [Text.safe(self.question.format(account=account_name(ctx)))]
 
@@ -116,6 +122,9 @@ class MemberPick(InputComponent):
 
     def more_rows(self, ctx: StepContext) -> list[Row]:
         return []
+
+    def help(self, ctx: StepContext) -> str:
+        return "Choose a member from the list (or type their number in it), or type another member's handle."
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         account = account_name(ctx)

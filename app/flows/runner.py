@@ -14,6 +14,8 @@ from __future__ import annotations
 import structlog
 
 from app.components.base import AWAIT, MAX_ATTEMPTS, TOO_MANY, StepContext, notice
+from app.components.handles import member_denom
+from app.components.shortcuts import looks_like_shortcut, parse_shortcut
 from app.credex import CredexClient
 from app.flows import choices
 from app.flows.progress import holds_answers, not_done
@@ -29,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 MAX_HOPS = 12
 MENU = "menu.load"
+SHORTCUT = "offer.lookup"
 LOGIN = "login.login"
 TIMED_OUT = "⏱ Your session timed out after a few quiet minutes."
 STALE = "That button is from an earlier message, so it did nothing. Here is where we are:"
@@ -101,6 +104,9 @@ class TableRunner:
             await self._cancel(ctx, flow.context)
             return
         text = (message.input_text or "").strip()
+        if message.type == "text" and flow.context != "menu" and state.get_auth_token() and looks_like_shortcut(text):
+            if await self._shortcut(ctx, text):
+                return
         if message.type == "contacts":
             if not step.component.takes_contact:
                 await self._again(ctx, step, CONTACT_HERE)
@@ -118,6 +124,18 @@ class TableRunner:
             text = choices.typed_choice(flow.data, text) or text
         result = await step.component.receive(ctx, text)
         await self.follow(ctx, flow.context, flow.component, step, result)
+
+    async def _shortcut(self, ctx: StepContext, text: str) -> bool:
+        """A valid offer shortcut (*5=>handle*) typed at any question starts that offer, saying what it
+        replaces; an invalid one is left to the step (a handle step explains it)."""
+        parsed = parse_shortcut(text, ctx.now().date(), member_denom(ctx), ctx.phone_region)
+        if not parsed.valid:
+            return False
+        what = not_done(ctx.state.get_flow_state())
+        if what:
+            ctx.send(notice(f"OK, a new offer instead. {what}"))
+        await self.goto(ctx, SHORTCUT, carry=parsed.value)
+        return True
 
     async def _cancel(self, ctx: StepContext, context: str) -> None:
         if context in ("menu", "login"):
