@@ -132,9 +132,7 @@ class ConfirmName(ConfirmComponent):
         return f"You will be registered as *{name}*. Is that correct?"
 
     def help(self, ctx: StepContext) -> str:
-        return (
-            f"Tap *{self.yes_title}* to open your account with this name, or *{self.no_title}* to type it again."
-        )
+        return f"Tap *{self.yes_title}* to open your account with this name, or *{self.no_title}* to type it again."
 
 
 class Onboard(ApiComponent):
