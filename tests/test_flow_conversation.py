@@ -390,3 +390,32 @@ async def test_decline_buttons_are_unambiguous(bot: Bot) -> None:
     titles = [b["title"] for m in confirm for b in m.get("buttons", [])]
     assert titles == ["Decline offer", "Keep it"]
     assert CHIPO  # Chipo's offer to Bob is untouched by this table
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "handle"),
+    [
+        ("0770000002", "ZW", "263770000002"),
+        ("082 123 4567", "ZA", "27821234567"),
+        ("+263 77 000 0002", "ZA", "263770000002"),  # a country code wins over the region
+        ("0712 345 678", "KE", "254712345678"),
+        ("alices_shop", "ZW", "alices_shop"),
+    ],
+)
+def test_the_default_region_reads_local_numbers(typed: str, region: str, handle: str) -> None:
+    from app.components.handles import parse_handle
+
+    assert parse_handle(typed, region=region).value == handle
+
+
+async def test_default_phone_region_is_a_setting(redis_client: Redis) -> None:
+    from tests.flows_kit import bot_with
+
+    sandbox_phone = "27821234567"
+    async with bot_with(redis_client, default_phone_region="ZA") as bot:
+        sandbox(bot).ledger.add_member(sandbox_phone, "Thandi", "Nkosi", "USD")
+        alice = await at_menu(bot)
+        await alice.choose("offer_secured")
+        await alice.say("1")
+        confirm = await alice.say("082 123 4567")
+        assert "Thandi" in text_of(confirm) and buttons(confirm) == ["yes", "no"]
