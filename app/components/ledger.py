@@ -92,7 +92,7 @@ class LedgerChoice(InputComponent):
             Row.safe(
                 e["credex_id"],
                 f"{signed_amount(e['amount'], e['denomination'])} · {e['counterparty']}",
-                " · ".join(p for p in (e["description"], e["date"]) if p),
+                " · ".join(p for p in (e["description"], day(e["date"])) if p),
             )
             for e in data.get("entries") or []
         ]
