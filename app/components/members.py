@@ -123,6 +123,8 @@ class MemberPick(InputComponent):
     def more_rows(self, ctx: StepContext) -> list[Row]:
         return []
 
+    takes_contact = True
+
     def help(self, ctx: StepContext) -> str:
         return "Choose a member from the list (or type their number in it), or type another member's handle."
 
