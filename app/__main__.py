@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import uvicorn
 
 from app.config import get_settings
@@ -15,6 +19,7 @@ def main() -> None:
     print(f"VimbisoPay chat server ({settings.app_env}) on {where}", flush=True)
     if settings.is_development:
         print(f"  chat simulator: {where}/simulator    API docs: {where}/docs", flush=True)
+    metrics_dir = _multiprocess_metrics(settings.web_concurrency)
     uvicorn.run(
         "app.main:app",
         host=settings.host,
@@ -24,6 +29,19 @@ def main() -> None:
         proxy_headers=True,
         server_header=False,
     )
+
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _multiprocess_metrics(workers: int) -> str | None:
+    """With several workers, each scrape must add up all of them: prometheus-client's multiprocess mode,
+    which has to be set up before any worker imports it. A fresh directory per start, so no stale counts."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    directory = tempfile.mkdtemp(prefix="vimbiso-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
 
 
 if __name__ == "__main__":

@@ -24,11 +24,24 @@ class Settings(BaseSettings):
     redis_connect_timeout: float = Field(1.0, gt=0, le=30)
     redis_socket_timeout: float = Field(2.0, gt=0, le=60)
     redis_max_connections: int = Field(64, ge=1, le=10_000)
+    redis_health_check_seconds: int = Field(5, ge=0, le=300)
     state_ttl_seconds: int = Field(300, ge=10, le=86_400)
     state_lease_ms: int = Field(30_000, ge=100, le=300_000)
     state_busy_wait_seconds: float = Field(5.0, ge=0, le=60)
-    state_processed_ids: int = Field(100, ge=1, le=10_000)
+    state_lease_renew_margin_ms: int = Field(25_000, ge=10, le=300_000)
+    state_processed_ids: int = Field(2_000, ge=1, le=100_000)
     state_processed_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+
+    # Inbox (Redis Streams), workers and the reply outbox.
+    inbox_partitions: int = Field(8, ge=1, le=1024)
+    inbox_max_entries: int = Field(1_000_000, ge=100, le=100_000_000)
+    inbox_owner_ttl_ms: int = Field(5_000, ge=500, le=120_000)
+    inbox_block_ms: int = Field(1_000, ge=10, le=30_000)
+    inbox_max_attempts: int = Field(20, ge=1, le=1_000)
+    inbox_in_flight: int = Field(512, ge=1, le=100_000)
+    inbox_drain_seconds: float = Field(10.0, ge=0, le=300)
+    reply_outbox_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
+    whatsapp_retry_budget_seconds: float = Field(30.0, ge=0, le=600)
 
     # WhatsApp Cloud API.
     webhook_max_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)

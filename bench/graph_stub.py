@@ -1,6 +1,8 @@
-"""A stub of the Graph API `/messages` endpoint for the webhook benchmark: raw ASGI, answers at once.
+"""A stub of the Graph API `/messages` endpoint for the webhook benchmarks: raw ASGI, answers at once or after a
+fixed delay (a real Graph API takes a few hundred ms per send).
 
-    .venv/bin/python -m uvicorn bench.graph_stub:app --host 127.0.0.1 --port 9100 --no-access-log
+    [BENCH_STUB_DELAY_MS=300] .venv/bin/python -m uvicorn bench.graph_stub:app --host 127.0.0.1 --port 9100 \\
+        --no-access-log
 
 POST .../messages  -> Meta's success body; the reply is recorded as (marker, time.monotonic()), where the
                       marker is the `k<digits>` token the load generator put in the text it sent, so the bench can
@@ -10,10 +12,12 @@ GET  /count        -> {"count": replies, "unauthorized": posts without the expec
                        "connections": distinct client connections that posted (keep-alive reuse shows here)}
 GET  /replies      -> {"replies": [[marker, t], ...], "last": the last request body}   (marker null: none in the text)
 POST /reset        -> forget everything
+POST /delay?ms=N   -> answer every later send after N ms (default: BENCH_STUB_DELAY_MS, else 0)
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -31,6 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 MARKER = re.compile(r"k(\d+)")
 EXPECTED_AUTH = f"Bearer {os.environ.get('BENCH_STUB_TOKEN', 'bench-token')}".encode()
 JSON_HEADERS = [(b"content-type", b"application/json")]
+MAX_DELAY_MS = 60_000
 
 
 class Stub:
@@ -40,6 +45,7 @@ class Stub:
         self.clients: set[tuple[str, int]] = set()
         self.last: Any = None
         self._ids = itertools.count(1)
+        self.delay_s = _delay_ms(os.environ.get("BENCH_STUB_DELAY_MS", "0")) / 1000
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -56,6 +62,8 @@ class Stub:
         method, path = scope["method"], scope["path"]
         if method == "POST" and path.endswith("/messages"):
             status, answer = self._message(scope, body)
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)  # recorded at arrival above; answered like a slow Graph API
         elif method == "GET" and path == "/count":
             status, answer = (
                 200,
@@ -70,6 +78,10 @@ class Stub:
         elif method == "POST" and path == "/reset":
             self.replies, self.unauthorized, self.clients = [], 0, set()
             status, answer = 200, {"reset": True}
+        elif method == "POST" and path == "/delay":
+            query = dict(part.partition("=")[::2] for part in scope["query_string"].decode().split("&"))
+            self.delay_s = _delay_ms(query.get("ms", "0")) / 1000
+            status, answer = 200, {"delay_ms": round(self.delay_s * 1000)}
         else:
             status, answer = 404, {"error": {"message": "unknown path", "code": 100}}
         await send({"type": "http.response.start", "status": status, "headers": JSON_HEADERS})
@@ -91,6 +103,10 @@ class Stub:
             "contacts": [{"input": recipient, "wa_id": recipient}],
             "messages": [{"id": f"wamid.stub.{next(self._ids)}"}],
         }
+
+
+def _delay_ms(text: str) -> int:
+    return max(0, min(MAX_DELAY_MS, int(text))) if text.strip().isdigit() else 0
 
 
 async def _read(receive: Receive) -> bytes:

@@ -92,7 +92,7 @@ def server(module: str, port: int, env: dict[str, str], log: Path) -> Iterator[s
 
 
 def redis_pid(client: Redis) -> int | None:
-    info: dict[str, Any] = client.info("server")  # type: ignore[assignment]
+    info: dict[str, Any] = client.info("server")
     pid = info.get("process_id")
     return int(pid) if pid and Path(f"/proc/{pid}").exists() else None
 

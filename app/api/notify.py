@@ -2,24 +2,29 @@
 
 A member may not have written in 24 hours, and then WhatsApp accepts only a pre-approved template (131047), so
 the notice always goes out as the `credex_notification` template with the member's name and the message as its
-body parameters, through the same Delivery the flows' replies use (Cloud API, or the dev outbox).
+body parameters. It is queued in the inbox as replies for that person, so it is durable, keeps its place among
+the person's replies, and goes through the same sender (Cloud API, or the dev outbox).
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Annotated, Any, Literal
 
+import orjson
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Security, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.api.deps import SettingsDep
+from app.api.deps import InboxDep, SettingsDep
 from app.credex.wiring import SANDBOX_KEY
+from app.inbox.inbox import NewEntry
 from app.masking import mask_phone
+from app.sender.replies import encode_replies
+from app.state.errors import StateError
 from app.state.side_records import PersonNotes
-from app.state.store import AfterCommit
 from app.whatsapp.messages import Template
 
 log = structlog.get_logger(__name__)
@@ -100,14 +105,6 @@ async def require_client_key(settings: SettingsDep, key: Annotated[str | None, S
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or missing x-client-api-key")
 
 
-async def get_delivery(request: Request) -> AfterCommit:
-    """The Delivery the engine sends replies with (set when the app starts)."""
-    delivery: AfterCommit | None = getattr(request.app.state, "delivery", None)
-    if delivery is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "delivery not ready, retry later")
-    return delivery
-
-
 @router.post(
     "/notify",
     summary="credex-core asks us to notify a member on WhatsApp",
@@ -116,16 +113,11 @@ async def get_delivery(request: Request) -> AfterCommit:
     dependencies=[Depends(require_client_key)],
     responses={
         401: {"model": NotifyProblem, "description": "x-client-api-key missing or wrong"},
-        503: {"model": NotifyProblem, "description": "The service is starting; retry later"},
+        503: {"model": NotifyProblem, "description": "The inbox is unavailable; retry later"},
     },
 )
-async def notify(
-    body: NotifyRequest,
-    request: Request,
-    background: BackgroundTasks,
-    delivery: Annotated[AfterCommit, Depends(get_delivery)],
-) -> NotifyAccepted:
-    """Accepted for delivery: the template is sent after the answer, so credex-core never waits on Meta.
+async def notify(body: NotifyRequest, request: Request, inbox: InboxDep) -> NotifyAccepted:
+    """Accepted once queued: the template is sent by the person's worker, so credex-core never waits on Meta.
 
     A member who wrote *stop* gets nothing until they write again (Meta's opt-out policy); credex-core is told
     so in the answer, still 202: the request was fine, and a retry would not change it."""
@@ -137,6 +129,11 @@ async def notify(
     template = Template(
         name=TEMPLATE_NAME, language=TEMPLATE_LANGUAGE, body_parameters=(body.member_name, body.message)
     )
-    background.add_task(delivery, body.phone, [template])
+    work = secrets.token_hex(8)
+    replies = [orjson.loads(r) for r in encode_replies(body.phone, f"notify.{work}", [template])]
+    try:
+        await inbox.append([NewEntry("r", body.phone, orjson.dumps({"work": work, "replies": replies}))])
+    except StateError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "inbox unavailable, retry later") from exc
     log.info("notify_accepted", to=masked, template=TEMPLATE_NAME)
     return NotifyAccepted(recipient=masked)

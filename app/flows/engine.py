@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 import structlog
 
-from app.metrics import Metrics
+from app.metrics import MESSAGE_TYPES, Metrics, known
 from app.state.errors import StateError
 from app.state.manager import StateManager
 from app.state.results import ErrorContext, ErrorHandler
@@ -43,24 +44,33 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: Outcome
+    outbox: tuple[bytes, ...] = ()
+    """The channel's unsent replies after the session: the sender's work (also after a duplicate)."""
+
+
 class Engine:
     def __init__(self, store: StateStore, runner: FlowRunner, metrics: Metrics) -> None:
         self.store = store
         self.runner = runner
         self.metrics = metrics
 
-    async def handle(self, message: InboundMessage) -> Outcome:
-        """Raises StateError (store down, channel busy, commit refused): the caller answers 503 so Meta
-        retries, and since nothing was committed the retry is handled as if for the first time."""
+    async def handle(self, message: InboundMessage) -> Handled:
+        """Raises StateError (store down, channel busy, commit refused): nothing was committed, so the worker
+        retries the inbox entry and it is handled as if for the first time."""
         with self.metrics.handle_seconds.time():
             async with self.store.session(message.channel_id, message.message_id) as state:
                 if state.duplicate:
                     self.metrics.duplicates.inc()
-                    return Outcome.DUPLICATE
-                self.metrics.messages.labels(message.type).inc()
-                if state.session_expired:
-                    self.metrics.session_expiries.inc()
-                return await self._step(message, state)
+                    outcome = Outcome.DUPLICATE
+                else:
+                    self.metrics.messages.labels(known(message.type, MESSAGE_TYPES)).inc()
+                    if state.session_expired:
+                        self.metrics.session_expiries.inc()
+                    outcome = await self._step(message, state)
+            return Handled(outcome, state.outbox)
 
     async def _step(self, message: InboundMessage, state: StateManager) -> Outcome:
         if message.type in SILENT_TYPES:

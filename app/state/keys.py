@@ -18,6 +18,9 @@ class ChannelKeys(NamedTuple):
     statuses: str
     resume: str
     optout: str
+    replies: str
+    done: str
+    moved: str
 
 
 def channel_keys(channel_id: str) -> ChannelKeys:
@@ -33,4 +36,7 @@ def channel_keys(channel_id: str) -> ChannelKeys:
         statuses=f"{tag}:statuses",
         resume=f"{tag}:resume",
         optout=f"{tag}:optout",
+        replies=f"{tag}:replies",
+        done=f"{tag}:done",
+        moved=f"{tag}:moved",
     )

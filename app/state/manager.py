@@ -62,6 +62,8 @@ class StateManager:
         self.is_new = is_new
         self.session_expired = expired
         self.committed_version: int | None = None
+        self.outbox: tuple[bytes, ...] = ()
+        """After the session: the channel's unsent replies (this session's and any left over), for the sender."""
         self.messaging = MessageQueue()
         self._validator = validator or StateValidator()
         self._renew_lease = renew_lease
