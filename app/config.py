@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
+    # How people write phone numbers: a number typed without its country code (0771234567) is read as this
+    # region's (ISO 3166 alpha-2, as libphonenumber knows it).
+    default_phone_region: str = Field("ZW", pattern=r"^[A-Z]{2}$")
+
     @property
     def is_development(self) -> bool:
         return self.app_env == "development"

@@ -25,7 +25,7 @@ from app.sender.devsink import DevSink
 from app.sender.replies import encode_replies
 from app.state.errors import StateError
 from app.state.factory import build_redis, build_store
-from app.state.side_records import SideRecords
+from app.state.side_records import PersonNotes, SideRecords
 from app.whatsapp.outbound import CloudApiClient, Sender
 from app.workers.consumer import ConsumerLimits
 from app.workers.handler import EntryHandler
@@ -75,7 +75,9 @@ def create_app(
             out = DevSink(records)
         dead = DeadLetters(store.redis_atomic)
         delivery = ReplyDelivery(store.redis_atomic, out, dead, metrics)
-        engine = Engine(store, runner or TableRunner(REGISTRY, credex, metrics), metrics)
+        notes = app.state.notes = PersonNotes(store.redis_atomic)
+        table = TableRunner(REGISTRY, credex, metrics, notes=notes, phone_region=settings.default_phone_region)
+        engine = Engine(store, runner or table, metrics)
         workers = Workers(
             client,
             EntryHandler(engine, records, delivery, metrics),

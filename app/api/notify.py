@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 import structlog
-from fastapi import APIRouter, Body, Depends, HTTPException, Security, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Security, status
 from fastapi.openapi.models import Example
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -25,6 +25,7 @@ from app.inbox.inbox import NewEntry
 from app.masking import mask_phone
 from app.sender.replies import encode_replies
 from app.state.errors import StateError
+from app.state.side_records import PersonNotes
 from app.whatsapp.messages import Template
 
 log = structlog.get_logger(__name__)
@@ -94,7 +95,9 @@ class NotifyRequest(BaseModel):
 
 
 class NotifyAccepted(BaseModel):
-    status: Literal["accepted"] = "accepted"
+    status: Literal["accepted", "opted_out"] = Field(
+        "accepted", description="`opted_out`: the member wrote *stop* and has not written since; nothing is sent"
+    )
     template: str = TEMPLATE_NAME
     recipient: str = Field(description="The phone number, masked")
 
@@ -143,9 +146,18 @@ async def require_client_key(settings: SettingsDep, key: Annotated[str | None, S
 )
 async def notify(
     body: Annotated[NotifyRequest, Body(openapi_examples=NOTIFY_EXAMPLES)],
+    request: Request,
     inbox: InboxDep,
 ) -> NotifyAccepted:
-    """Accepted once queued: the template is sent by the person's worker, so credex-core never waits on Meta."""
+    """Accepted once queued: the template is sent by the person's worker, so credex-core never waits on Meta.
+
+    A member who wrote *stop* gets nothing until they write again (Meta's opt-out policy); credex-core is told
+    so in the answer, still 202: the request was fine, and a retry would not change it."""
+    masked = mask_phone(body.phone)
+    notes: PersonNotes | None = getattr(request.app.state, "notes", None)
+    if notes is not None and await notes.opted_out(body.phone):
+        log.info("notify_skipped_opted_out", to=masked)
+        return NotifyAccepted(status="opted_out", recipient=masked)
     template = Template(
         name=TEMPLATE_NAME, language=TEMPLATE_LANGUAGE, body_parameters=(body.member_name, body.message)
     )
@@ -155,6 +167,5 @@ async def notify(
         await inbox.append([NewEntry("r", body.phone, orjson.dumps({"work": work, "replies": replies}))])
     except StateError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "inbox unavailable, retry later") from exc
-    masked = mask_phone(body.phone)
     log.info("notify_accepted", to=masked, template=TEMPLATE_NAME)
     return NotifyAccepted(recipient=masked)
