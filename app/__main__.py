@@ -10,15 +10,25 @@ import uvicorn
 
 from app.config import get_settings
 from app.logs import configure_logging
+from app.startup import dev_app_secret, load_settings
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = load_settings()
+    secret_source = None
+    if settings.is_development:
+        secret_source = dev_app_secret()
+        get_settings.cache_clear()
+        settings = load_settings()
     configure_logging(settings.is_development, settings.log_level)
     where = f"http://{settings.host}:{settings.port}"
     print(f"VimbisoPay chat server ({settings.app_env}) on {where}", flush=True)
     if settings.is_development:
-        print(f"  chat simulator: {where}/simulator    API docs: {where}/docs", flush=True)
+        docs = f"    API docs: {where}/docs" if settings.serves_docs else ""
+        print(f"  chat simulator: {where}/simulator{docs}", flush=True)
+        print(f"  webhook app secret: {secret_source}", flush=True)
+        sign = f".venv/bin/python -m app.sign --text hi --curl {where}/webhook | sh"
+        print(f"  sign a test webhook: {sign}   (or a body: -m app.sign body.json)", flush=True)
     metrics_dir = _multiprocess_metrics(settings.web_concurrency)
     uvicorn.run(
         "app.main:app",

@@ -6,8 +6,11 @@ import secrets
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WHATSAPP_API_VERSION = "v25.0"
+"""The Graph API version we send to and read from: released 18 Feb 2026, served until 29 Jul 2028."""
 
 
 class Settings(BaseSettings):
@@ -18,6 +21,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     web_concurrency: int = Field(1, ge=1, le=64)
+    # None: served in development, not in production (the document lists the admin routes).
+    docs_enabled: bool | None = None
 
     # State store. Unset REDIS_URL means the embedded in-process store (fakeredis with Lua).
     redis_url: str | None = None
@@ -51,7 +56,7 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str = "000000000000000"
     whatsapp_api_url: str = "https://graph.facebook.com"
-    whatsapp_api_version: str = "v21.0"
+    whatsapp_api_version: str = Field(WHATSAPP_API_VERSION, pattern=r"^v[0-9]+\.[0-9]+$")
 
     # credex-core.
     credex_api_url: str | None = None
@@ -59,9 +64,39 @@ class Settings(BaseSettings):
 
     admin_token: SecretStr | None = None
 
+    @field_validator("app_env", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        """`Development` and ` production ` mean what they say; anything else is still refused."""
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    # How people write phone numbers: a number typed without its country code (0771234567) is read as this
+    # region's (ISO 3166 alpha-2, as libphonenumber knows it).
+    default_phone_region: str = Field("ZW", pattern=r"^[A-Z]{2}$")
+
     @property
     def is_development(self) -> bool:
         return self.app_env == "development"
+
+    @property
+    def serves_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served: DOCS_ENABLED, else only in development."""
+        return self.is_development if self.docs_enabled is None else self.docs_enabled
+
+    @model_validator(mode="after")
+    def _one_store_per_worker(self) -> Settings:
+        """The embedded store lives in one process: two workers would each hold their own conversations."""
+        if self.web_concurrency > 1 and not self.redis_url:
+            raise ValueError(
+                f"WEB_CONCURRENCY={self.web_concurrency} needs REDIS_URL: without it every worker keeps its own "
+                "embedded store and conversations split between them (set REDIS_URL or WEB_CONCURRENCY=1)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _development_defaults(self) -> Settings:
@@ -83,7 +118,7 @@ class Settings(BaseSettings):
             if not value
         ]
         if missing:
-            raise ValueError(f"{', '.join(missing)} required outside development (APP_ENV=production)")
+            raise ValueError(f"{', '.join(missing)} must be set in production (APP_ENV=production)")
         return self
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
-from app.api import admin, dev, health, notify, operations, simulator, webhook
+from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
 from app.config import Settings, get_settings
 from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
 from app.flows.engine import Engine, FlowRunner
@@ -25,7 +25,7 @@ from app.sender.devsink import DevSink
 from app.sender.replies import encode_replies
 from app.state.errors import StateError
 from app.state.factory import build_redis, build_store
-from app.state.side_records import SideRecords
+from app.state.side_records import PersonNotes, SideRecords
 from app.whatsapp.outbound import CloudApiClient, Sender
 from app.workers.consumer import ConsumerLimits
 from app.workers.handler import EntryHandler
@@ -75,7 +75,9 @@ def create_app(
             out = DevSink(records)
         dead = DeadLetters(store.redis_atomic)
         delivery = ReplyDelivery(store.redis_atomic, out, dead, metrics)
-        engine = Engine(store, runner or TableRunner(REGISTRY, credex, metrics), metrics)
+        notes = app.state.notes = PersonNotes(store.redis_atomic)
+        table = TableRunner(REGISTRY, credex, metrics, notes=notes, phone_region=settings.default_phone_region)
+        engine = Engine(store, runner or table, metrics)
         workers = Workers(
             client,
             EntryHandler(engine, records, delivery, metrics, mark_read=settings.whatsapp_mark_read),
@@ -114,7 +116,15 @@ def create_app(
             if redis is None:
                 await client.aclose()
 
-    app = FastAPI(title="VimbisoPay WhatsApp chat server", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="VimbisoPay WhatsApp chat server",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    openapi.install(app, settings)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.credex = credex

@@ -13,6 +13,7 @@ from app.state.atomic import new_token
 from app.state.errors import ChannelBusy, CommitRefused, StateValidationError
 from app.state.factory import build_store
 from app.state.keys import channel_keys
+from app.state.models import SCHEMA_VERSION
 from app.state.redis_atomic import Begun, Busy, Duplicate
 from app.state.store import StateStore
 from tests.conftest import make_settings
@@ -36,7 +37,7 @@ async def test_commit_sets_ttl_version_and_schema(store: StateStore, redis_clien
         assert int(raw[b"v"]) == n
         core = orjson.loads(raw[b"core"])
         assert core["_metadata"]["version"] == n
-        assert core["_metadata"]["schema_version"] == 1
+        assert core["_metadata"]["schema_version"] == SCHEMA_VERSION
         assert orjson.loads(raw[b"flow"])["data"] == {"n": n}
     assert await redis_client.exists(channel_keys(CH).lease) == 0
 

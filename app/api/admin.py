@@ -15,8 +15,12 @@ from app.inbox.inbox import NewEntry
 from app.masking import mask_phone
 from app.sender.dead import DeadLetter
 
-CHANNEL = Path(pattern=r"^[A-Za-z0-9._:\-]{1,128}$", description="wa_id or business-scoped user id")
+CHANNEL = Path(
+    pattern=r"^[A-Za-z0-9._:\-]{1,128}$", description="wa_id or business-scoped user id", examples=["263770000001"]
+)
 bearer = HTTPBearer(auto_error=False, description="ADMIN_TOKEN")
+DISABLED = "admin API disabled: no ADMIN_TOKEN configured"
+UNAVAILABLE = "state store unavailable, retry later"
 
 
 async def require_admin(
@@ -24,13 +28,37 @@ async def require_admin(
 ) -> None:
     expected = settings.admin_token
     if expected is None or not expected.get_secret_value():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "admin API disabled: no ADMIN_TOKEN configured")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, DISABLED)
     given = credentials.credentials if credentials else ""
     if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "bad or missing admin token", {"WWW-Authenticate": "Bearer"})
 
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+class AdminProblem(BaseModel):
+    detail: str
+
+
+def _problem(description: str, detail: str) -> dict[str, Any]:
+    return {
+        "model": AdminProblem,
+        "description": description,
+        "content": {"application/json": {"example": {"detail": detail}}},
+    }
+
+
+ROUTER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem("`Authorization: Bearer` missing or not ADMIN_TOKEN", "bad or missing admin token"),
+    404: _problem("The admin API is disabled (ADMIN_TOKEN unset)", DISABLED),
+    503: _problem("The state store is unreachable: retry later", UNAVAILABLE),
+}
+GET_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: _problem(
+        "No live session for this channel, or the admin API is disabled (ADMIN_TOKEN unset)", "no live session"
+    ),
+    409: _problem("The stored state cannot be read (invalid or from a newer release)", "state unreadable: ..."),
+}
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=ROUTER_RESPONSES)
 
 
 class SessionView(BaseModel):
@@ -56,7 +84,12 @@ async def count_sessions(store: StoreDep) -> SessionCount:
     return SessionCount(live_sessions=count)
 
 
-@router.get("/sessions/{channel_id}", response_model=SessionView, summary="A session's state, tokens redacted")
+@router.get(
+    "/sessions/{channel_id}",
+    response_model=SessionView,
+    summary="A session's state, tokens redacted",
+    responses=GET_RESPONSES,
+)
 async def get_session(channel_id: Annotated[str, CHANNEL], store: StoreDep) -> SessionView:
     ok, state, error = await store.atomic.execute_atomic(channel_id, "get")
     if not ok:

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 import orjson
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Security, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Security, status
+from fastapi.openapi.models import Example
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -24,6 +25,7 @@ from app.inbox.inbox import NewEntry
 from app.masking import mask_phone
 from app.sender.replies import encode_replies
 from app.state.errors import StateError
+from app.state.side_records import PersonNotes
 from app.whatsapp.messages import Template
 
 log = structlog.get_logger(__name__)
@@ -37,6 +39,18 @@ CLIENT_KEY = APIKeyHeader(
     description="The client API key shared with credex-core (CREDEX_CLIENT_API_KEY).",
     auto_error=False,
 )
+
+
+NOTIFY_EXAMPLES: dict[str, Example] = {
+    "offer": {
+        "summary": "A new offer for a member",
+        "value": {
+            "phoneNumber": "263770000002",
+            "memberName": "Demo Bob",
+            "message": "Demo Alice offered you 25.00 USD secured. Open the bot to accept or decline.",
+        },
+    }
+}
 
 
 def _one_line(value: Any) -> Any:
@@ -56,15 +70,17 @@ class NotifyRequest(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
+    # Field before BeforeValidator, or the pattern (still enforced) drops out of the JSON schema.
     phone: Annotated[
         str,
-        BeforeValidator(_digits),
         Field(
             alias="phoneNumber",
             pattern=r"^[0-9]{8,15}$",
-            description="The member's WhatsApp number: 8 to 15 digits, country code first, no '+'",
+            description="The member's WhatsApp number: 8 to 15 digits, country code first; a leading '+' and "
+            "spaces are dropped before the check",
             examples=["263770000001"],
         ),
+        BeforeValidator(_digits),
     ]
     member_name: Annotated[
         str,
@@ -79,7 +95,9 @@ class NotifyRequest(BaseModel):
 
 
 class NotifyAccepted(BaseModel):
-    status: Literal["accepted"] = "accepted"
+    status: Literal["accepted", "opted_out"] = Field(
+        "accepted", description="`opted_out`: the member wrote *stop* and has not written since; nothing is sent"
+    )
     template: str = TEMPLATE_NAME
     recipient: str = Field(description="The phone number, masked")
 
@@ -109,12 +127,37 @@ async def require_client_key(settings: SettingsDep, key: Annotated[str | None, S
     response_model=NotifyAccepted,
     dependencies=[Depends(require_client_key)],
     responses={
-        401: {"model": NotifyProblem, "description": "x-client-api-key missing or wrong"},
-        503: {"model": NotifyProblem, "description": "The inbox is unavailable; retry later"},
+        401: {
+            "model": NotifyProblem,
+            "description": "x-client-api-key missing or wrong",
+            "content": {"application/json": {"example": {"detail": "invalid or missing x-client-api-key"}}},
+        },
+        422: {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+            "description": "The body is not JSON, or a field is missing or out of bounds (phoneNumber not 8 to 15 "
+            "digits, memberName not 1 to 100 characters, message not 1 to 900): nothing is sent",
+        },
+        503: {
+            "model": NotifyProblem,
+            "description": "The inbox is unavailable (Redis did not acknowledge); retry later",
+            "content": {"application/json": {"example": {"detail": "inbox unavailable, retry later"}}},
+        },
     },
 )
-async def notify(body: NotifyRequest, inbox: InboxDep) -> NotifyAccepted:
-    """Accepted once queued: the template is sent by the person's worker, so credex-core never waits on Meta."""
+async def notify(
+    body: Annotated[NotifyRequest, Body(openapi_examples=NOTIFY_EXAMPLES)],
+    request: Request,
+    inbox: InboxDep,
+) -> NotifyAccepted:
+    """Accepted once queued: the template is sent by the person's worker, so credex-core never waits on Meta.
+
+    A member who wrote *stop* gets nothing until they write again (Meta's opt-out policy); credex-core is told
+    so in the answer, still 202: the request was fine, and a retry would not change it."""
+    masked = mask_phone(body.phone)
+    notes: PersonNotes | None = getattr(request.app.state, "notes", None)
+    if notes is not None and await notes.opted_out(body.phone):
+        log.info("notify_skipped_opted_out", to=masked)
+        return NotifyAccepted(status="opted_out", recipient=masked)
     template = Template(
         name=TEMPLATE_NAME, language=TEMPLATE_LANGUAGE, body_parameters=(body.member_name, body.message)
     )
@@ -124,6 +167,5 @@ async def notify(body: NotifyRequest, inbox: InboxDep) -> NotifyAccepted:
         await inbox.append([NewEntry("r", body.phone, orjson.dumps({"work": work, "replies": replies}))])
     except StateError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "inbox unavailable, retry later") from exc
-    masked = mask_phone(body.phone)
     log.info("notify_accepted", to=masked, template=TEMPLATE_NAME)
     return NotifyAccepted(recipient=masked)

@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from app.api.deps import InboxDep, MetricsDep, SettingsDep
+from app.api.webhook_docs import RECEIVE_OPENAPI, RECEIVE_RESPONSES, VERIFY_RESPONSES
 from app.config import Settings
 from app.inbox.inbox import Inbox, NewEntry
 from app.metrics import Metrics
 from app.state.errors import StateError
-from app.whatsapp.inbound import InvalidPayload, WebhookPayload
+from app.whatsapp.inbound import InvalidPayload
 from app.whatsapp.signature import SignatureCheck, verify_signature, verify_token_matches
 from app.whatsapp.split import load_body, split_body
 
@@ -33,15 +34,11 @@ class WebhookAck(BaseModel):
     detail: str | None = None
 
 
-class WebhookProblem(BaseModel):
-    detail: str
-
-
 @router.get(
     "/webhook",
     summary="Meta's verification handshake",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}, "description": "hub.challenge, verbatim"}, 403: {}},
+    responses=VERIFY_RESPONSES,
 )
 async def verify(
     settings: SettingsDep,
@@ -60,22 +57,8 @@ async def verify(
     "/webhook",
     summary="Updates from the WhatsApp Cloud API",
     response_model=WebhookAck,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": WebhookPayload.model_json_schema(ref_template="#/components/schemas/{model}")
-                }
-            },
-        }
-    },
-    responses={
-        401: {"model": WebhookProblem, "description": "X-Hub-Signature-256 missing"},
-        403: {"model": WebhookProblem, "description": "signature does not match the raw body"},
-        413: {"model": WebhookProblem, "description": "body larger than WEBHOOK_MAX_BYTES"},
-        503: {"model": WebhookProblem, "description": "inbox unavailable (Redis did not acknowledge): Meta retries"},
-    },
+    openapi_extra=RECEIVE_OPENAPI,
+    responses=RECEIVE_RESPONSES,
 )
 async def receive(
     request: Request,

@@ -158,6 +158,12 @@ class AccountChoice(InputComponent):
 
     outcomes = frozenset({"ok", "back"})
 
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Choose the account you want to act for (your personal account, or a business account you own "
+            "or were authorized on), or type its handle. The dashboard and your offers then use that account."
+        )
+
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         accounts = all_accounts(ctx.state)
         active = ctx.state.get("active_account_id")
@@ -204,6 +210,9 @@ def suggest_handle(name: str) -> str | None:
 class BusinessName(InputComponent):
     field = "account_name"
 
+    def help(self, ctx: StepContext) -> str:
+        return "Type the business's name as customers know it, like *Alice's Bakery*: 3 to 50 characters."
+
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         return [Text(body="What is the *name of the business*? (3 to 50 characters)")]
 
@@ -223,6 +232,12 @@ class BusinessName(InputComponent):
 
 class BusinessHandle(InputComponent):
     field = "account_handle"
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "A handle is the short name people type to send the business offers, like *alices_bakery*: 3 to 30 "
+            "lowercase letters, digits or underscores, and not taken by another account."
+        )
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         suggestion = suggest_handle(str(ctx.data.get("account_name", "")))

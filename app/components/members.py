@@ -64,14 +64,21 @@ class MemberHandle(InputComponent):
     """The handle of the member to authorize; looked up in the next step."""
 
     field = "target"
+    takes_contact = True
     question: ClassVar[str] = "Type the *handle* of the member who may act for *{account}*."
     owner_allowed: ClassVar[bool] = False
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Type the member's handle: for a person, their phone number, like *077 123 4567* or "
+            "*+263 77 123 4567*. You can also share their contact card. You confirm before anything changes."
+        )
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         return [Text.safe(self.question.format(account=account_name(ctx)))]
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
-        parsed = parse_handle(text, "member handle")
+        parsed = parse_handle(text, "member handle", ctx.phone_region)
         if not parsed.valid:
             return parsed
         if not self.owner_allowed and parsed.value == own_handle(ctx):
@@ -117,6 +124,11 @@ class MemberPick(InputComponent):
     def more_rows(self, ctx: StepContext) -> list[Row]:
         return []
 
+    takes_contact = True
+
+    def help(self, ctx: StepContext) -> str:
+        return "Choose a member from the list (or type their number in it), or type another member's handle."
+
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         account = account_name(ctx)
         rows = [row for row, _ in self.known(ctx)] + self.more_rows(ctx)
@@ -140,7 +152,7 @@ class MemberPick(InputComponent):
         picked = self.pick(ctx, choice)
         if picked is not None:
             return picked
-        parsed = parse_handle(text, "member handle")
+        parsed = parse_handle(text, "member handle", ctx.phone_region)
         if not parsed.valid:
             return ValidationResult.failure(f"{parsed.error} Or choose from the list.")
         return self.typed_handle(ctx, str(parsed.value))
@@ -232,7 +244,7 @@ class MemberWrite(IntentWrite):
     write is made again (exactly once in effect) rather than reconciled."""
 
     outcomes = frozenset({"ok", "retry"})
-    hint: ClassVar[str] = ""
+    refusal_hint: ClassVar[str] = ""
     """Added to a fixable refusal: what the person can do about it."""
     repeatable = True
 
@@ -253,7 +265,7 @@ class MemberWrite(IntentWrite):
         except CredexRejected as exc:
             if exc.status not in FIXABLE:
                 raise
-            ctx.send(notice(f"⚠️ {exc.message}{self.hint}"))
+            ctx.send(notice(f"⚠️ {exc.message}{self.refusal_hint}"))
             return ValidationResult.failure(exc.message, outcome="retry")
         ctx.send(notice(f"✅ {done}"))
         return ValidationResult.success()
@@ -281,7 +293,7 @@ class Unauthorize(MemberWrite):
 
 class SendOffersTo(MemberWrite):
     operation = "updateSendOffersTo"
-    hint = " Authorize them first: menu, *Authorize member*."
+    refusal_hint = " Authorize them first: menu, *Authorize member*."
 
     async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         response = await ctx.credex.update_send_offers_to(auth, account.account_id, str(chosen["member_id"]))

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.components.base import (
+    AWAIT,
     ApiComponent,
     ConfirmComponent,
     DisplayComponent,
@@ -20,6 +21,7 @@ from app.components.base import (
     ReadOnlyState,
     StepContext,
     notice,
+    with_hint,
 )
 from app.components.dates import MAX_DUE, default_due, parse_due_date
 from app.components.handlers import active_account, refresh_dashboard
@@ -36,6 +38,8 @@ AMOUNT_CODES = frozenset({"INSUFFICIENT_SECURED_BALANCE", "INSUFFICIENT_TIER", "
 """createCredex refusals a smaller or different amount can fix: the person is asked for the amount again."""
 DATE_CODES = frozenset({"INVALID_DATE"})
 CANCELLED = "Offer cancelled, nothing was sent."
+UNSECURED_WORDS = frozenset({"unsecured", "make it unsecured", "offer unsecured", "unsecured offer"})
+"""Typed at a secured offer's amount: the same offer as an unsecured one (a way out for an empty balance)."""
 
 
 def _outgoing(state: Any) -> list[Any]:
@@ -45,6 +49,20 @@ def _outgoing(state: Any) -> list[Any]:
 
 def kind_of(data: dict[str, Any]) -> str:
     return "secured" if data.get("secured") else "unsecured"
+
+
+def a_kind(data: dict[str, Any]) -> str:
+    """'a *secured* credex' / 'an *unsecured* credex'."""
+    return "a *secured* credex" if data.get("secured") else "an *unsecured* credex"
+
+
+def secured_balance(ctx: StepContext) -> list[str]:
+    """The active account's secured balances, formatted ('488.00 USD'); empty when it has none."""
+    account = active_account(ctx.state)
+    if account is None:
+        return []
+    held = account.balances.secured_net_balances_by_denom
+    return [format_amount(m.amount, m.denomination or account.default_denom) for m in held if m.amount > 0]
 
 
 def amount_text(data: dict[str, Any]) -> str:
@@ -61,19 +79,30 @@ class OfferAmount(InputComponent):
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         secured = bool(ctx.data.get("secured"))
-        lines = [f"How much do you want to offer as a *{kind_of(ctx.data)}* credex?"]
-        account = active_account(ctx.state)
-        if secured and account is not None:
-            held = account.balances.secured_net_balances_by_denom
-            have = ", ".join(format_amount(m.amount, m.denomination or account.default_denom) for m in held)
-            lines.append(f"Your secured balance: {have or 'none yet'}.")
+        lines = [f"How much do you want to offer as {a_kind(ctx.data)}?"]
+        if secured:
+            have = secured_balance(ctx)
+            lines.append(f"Your secured balance: {', '.join(have) or 'none yet'}.")
+            if not have:
+                lines.append("A secured offer needs a secured balance: type *unsecured* to make it unsecured.")
         lines.append(f"Type it like *20* ({member_denom(ctx).value}), *20 USD* or *ZWG 5.50*.")
         return [Text.safe("\n".join(lines))]
+
+    def help(self, ctx: StepContext) -> str:
+        text = (
+            f"Type the amount to offer, like *20* (in {member_denom(ctx).value}), *20 USD* or *ZWG 5.50*. "
+            "Only the amount: I ask who it is for next."
+        )
+        if ctx.data.get("secured"):
+            text += " A secured offer comes from your secured balance; type *unsecured* to promise to pay later."
+        return text
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
         return parse_amount(text, member_denom(ctx))
 
     async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
+        if ctx.data.get("secured") and " ".join(text.lower().split()) in UNSECURED_WORDS:
+            return self._unsecured(ctx)
         result = self.validate(ctx, text)
         if not result.valid:
             return result
@@ -81,17 +110,41 @@ class OfferAmount(InputComponent):
         stored = ctx.put(amount=str(amount), denomination=denom.value)
         return stored if not stored.valid else result
 
+    def _unsecured(self, ctx: StepContext) -> ValidationResult:
+        """The same offer, unsecured, due in 4 weeks (the confirmation shows the date; Cancel still sends
+        nothing). Without an amount yet, the amount is asked again, now for an unsecured credex."""
+        ctx.put(secured=False)
+        if ctx.data.get("amount") and ctx.data.get("receiver_account_id"):
+            ctx.put(due_date=default_due(ctx.now().date()).isoformat())
+            ctx.send(notice(f"OK, an *unsecured* offer of {amount_text(ctx.data)}, due in 4 weeks."))
+            return ValidationResult.success(outcome="ok")
+        ctx.send(*with_hint(self.prompt(ctx), self.hint))
+        return ValidationResult.success(outcome=AWAIT)
+
 
 class OfferHandle(InputComponent):
     """Who receives it: an account handle, checked for form here and for existence by OfferLookup."""
 
     field = "handle"
+    takes_contact = True
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
-        return [Text(body="Who is the offer for? Type their *account handle* (for a person, their phone number).")]
+        return [
+            Text(
+                body="Who is the offer for? Type their *account handle*: for a person, their phone number, "
+                "like *077 123 4567*. You can also share their contact card."
+            )
+        ]
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Tell me who receives the offer: a business's handle (like *alices_shop*), or a person's phone "
+            "number, with or without the country code (*+263 77 123 4567* or *077 123 4567*). Sharing their "
+            "contact card (📎 → Contact) works too."
+        )
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
-        return parse_handle(text)
+        return parse_handle(text, region=ctx.phone_region)
 
 
 class OfferLookup(ApiComponent):
@@ -141,6 +194,13 @@ class OfferDueDate(InputComponent):
         )
         return [ReplyButtons(body=body, buttons=[Button(id="default", title="Default (4 weeks)")])]
 
+    def help(self, ctx: StepContext) -> str:
+        today = ctx.now().date()
+        return (
+            "An unsecured credex is a promise to pay by a date. Type that date as year-month-day, like "
+            f"*{default_due(today).isoformat()}*, at most 5 weeks from today, or tap *Default (4 weeks)*."
+        )
+
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
         today = ctx.now().date()
         if " ".join(text.lower().split()) in DEFAULT_WORDS:
@@ -151,7 +211,7 @@ class OfferDueDate(InputComponent):
 
 class OfferConfirm(ConfirmComponent):
     yes_title = "Sign and send"
-    no_title = "Cancel"
+    no_title = "Don't send"
 
     def summary(self, ctx: StepContext) -> str:
         data = ctx.data
@@ -228,7 +288,8 @@ class CreateOffer(IntentWrite):
             )
         except CredexRejected as exc:
             if exc.code in AMOUNT_CODES:
-                ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's try another amount."))
+                way_out = " Or type *unsecured* to offer it unsecured." if secured else ""
+                ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's try another amount.{way_out}"))
                 return ValidationResult.success(outcome="fix_amount")
             if exc.code in DATE_CODES and not secured:
                 ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's pick another due date."))

@@ -154,6 +154,18 @@ class PickOffer(InputComponent):
         body = f"Offers {which}" + (f" (page {page + 1} of {pages})" if pages > 1 else "") + ". Choose one."
         return [ListMessage(body=body, button="Offers", sections=[Section(title="Pending offers", rows=rows)])]
 
+    def help(self, ctx: StepContext) -> str:
+        action = {"accept": "accept", "decline": "decline", "cancel": "withdraw"}[self.verb.name]
+        return (
+            f"Tap *Offers* and choose the offer you want to {action}, or type its number in the list. "
+            "You will see it in full and confirm before anything is sent."
+        )
+
+    def stale(self, ctx: StepContext, tap: str) -> str | None:
+        if _UUID.match(tap):
+            return "That offer is no longer pending, so nothing was done. Here are the offers now:"
+        return None
+
     def _row(self, offer: PendingOffer) -> Row:
         data = offer_data(offer)
         side = "From" if self.verb.incoming else "To"
@@ -202,7 +214,8 @@ class ConfirmAccept(ConfirmOffer):
 
 class ConfirmDecline(ConfirmOffer):
     verb = DECLINE
-    yes_title = "Decline"
+    yes_title = "Decline offer"
+    no_title = "Keep it"
 
 
 class ConfirmCancel(ConfirmOffer):

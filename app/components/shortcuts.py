@@ -18,7 +18,9 @@ def looks_like_shortcut(text: str) -> bool:
     return "=>" in text or "->" in text
 
 
-def parse_shortcut(text: str, today: date, default: Denomination = Denomination.USD) -> ValidationResult:
+def parse_shortcut(
+    text: str, today: date, default: Denomination = Denomination.USD, region: str = "ZW"
+) -> ValidationResult:
     """Valid: value is the offer's flow data (amount as a string, never a float)."""
     match = SHORTCUT.match(text)
     if match is None:
@@ -42,7 +44,7 @@ def parse_shortcut(text: str, today: date, default: Denomination = Denomination.
     data = {
         "amount": str(value),
         "denomination": denomination.value,
-        "handle": normalize_handle(match["handle"]),
+        "handle": normalize_handle(match["handle"], region),
         "secured": secured,
         "due_date": due.isoformat() if due else None,
     }

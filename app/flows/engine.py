@@ -18,10 +18,11 @@ from app.whatsapp.messages import Text
 
 log = structlog.get_logger(__name__)
 
-FLOW_TYPES = frozenset({"text", "interactive", "button"})
+FLOW_TYPES = frozenset({"text", "interactive", "button", "contacts"})
 """Message types a flow can read; every other type gets UNDERSTOOD and leaves the flow where it was."""
-SILENT_TYPES = frozenset({"system"})
-"""Meta's notices (number changed, identity changed): not something the person said, so no reply."""
+SILENT_TYPES = frozenset({"system", "reaction", "edit", "revoke"})
+"""Meta's notices (number changed, identity changed), reactions (added or removed), edits and deletions of
+earlier messages: not a new answer from the person, so no reply."""
 
 UNDERSTOOD = (
     "Sorry, I can only read text messages and the buttons and lists I send. Type *menu* to see what you can do."

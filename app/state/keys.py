@@ -16,6 +16,8 @@ class ChannelKeys(NamedTuple):
     outbox: str
     outbox_seq: str
     statuses: str
+    resume: str
+    optout: str
     replies: str
     done: str
     moved: str
@@ -33,6 +35,8 @@ def channel_keys(channel_id: str) -> ChannelKeys:
         outbox=f"{tag}:outbox",
         outbox_seq=f"{tag}:outbox:seq",
         statuses=f"{tag}:statuses",
+        resume=f"{tag}:resume",
+        optout=f"{tag}:optout",
         replies=f"{tag}:replies",
         done=f"{tag}:done",
         moved=f"{tag}:moved",

@@ -21,6 +21,8 @@ from app.state.validator import StateValidator
 READABLE = frozenset({"member", "dashboard", "active_account_id", "flow_data"})
 PATCHABLE = frozenset({"member", "auth", "dashboard", "active_account_id", "flow_data"})
 _REVEAL = {REVEAL_SECRETS: True}
+ATTEMPT_VALUE_MAX = 200
+"""How much of a wrong answer is kept for the record: enough to see the mistake, never the 4,096 limit."""
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -154,6 +156,14 @@ class StateManager:
     def set_auth_token(self, token: str | None) -> ValidationResult:
         return self.update_state({"auth": {"token": token, "issued_at": utcnow() if token else None}})
 
+    @property
+    def opted_out(self) -> bool:
+        """The person wrote *stop*: no proactive notifications until they write again."""
+        return self._state.opted_out_at is not None
+
+    def set_opted_out(self, opted_out: bool) -> None:
+        self._state.opted_out_at = utcnow() if opted_out else None
+
     def advance(self, context: str, component: str, data: dict[str, Any] | None = None) -> None:
         """Move the flow to a step; a new step starts with a clean validation record."""
         flow = self._state.flow_data
@@ -161,7 +171,9 @@ class StateManager:
 
     def record_attempt(self, component: str, value: str | None, error: str | None) -> int:
         """Count an input attempt on the current step; returns the attempts so far on it."""
-        attempt = LastAttempt(component=component, value=value, error=error)
+        if value is not None and len(value) > ATTEMPT_VALUE_MAX:  # a pasted essay must not fail the step
+            value = value[:ATTEMPT_VALUE_MAX]
+        attempt = LastAttempt(component=component, value=value, error=error[:ATTEMPT_VALUE_MAX] if error else error)
         validation = self._state.flow_data.validation
         validation.attempts += 1
         validation.in_progress = error is not None
