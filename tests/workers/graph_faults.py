@@ -69,7 +69,7 @@ class FaultyGraph:
                 error = {"message": "stub fault", "type": "OAuthException", "code": fault["code"]}
                 return int(fault.get("status", 400)), {"error": error}
         text = (payload.get("text") or {}).get("body") or payload.get("type", "")
-        self.sent.append({"to": to, "text": text, "t": time.time()})
+        self.sent.append({"to": to, "text": text, "t": time.time(), "payload": payload})
         return 200, {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.stub.{next(self._ids)}"}]}
 
 

@@ -8,6 +8,7 @@ step first, so a test can kill the process while a message is being handled.
 from __future__ import annotations
 
 import asyncio
+import os
 
 from fastapi import FastAPI
 
@@ -27,4 +28,6 @@ class SleepyEcho(EchoRunner):
 
 
 def build() -> FastAPI:
-    return create_app(Settings(), runner=SleepyEcho())
+    """SERVICE_RUNNER=flows runs the real flow tables (against CREDEX_API_URL); otherwise the echo."""
+    flows = os.environ.get("SERVICE_RUNNER") == "flows"
+    return create_app(Settings(), runner=None if flows else SleepyEcho())
