@@ -103,7 +103,7 @@ class Bot:
             await self.settle()
         return response
 
-    async def settle(self, within: float = 15.0) -> None:
+    async def settle(self, within: float = 30.0) -> None:
         await self.app.state.workers.settle(within)
 
     async def send(self, *messages: dict[str, Any]) -> httpx.Response:
