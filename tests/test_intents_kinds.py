@@ -1,0 +1,115 @@
+"""Every kind of credex-core write, crashed right after credex-core performed it (the step dies before the
+commit, as a killed worker leaves it), then answered again: exactly one write, and the person told it was done."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from tests.credex_support import Wrapper
+from tests.flows_kit import ALICE, BOB, CHIPO, Person, bot_with, sandbox, text_of
+from tests.test_flow_account import open_action
+from tests.test_flow_pending import ledger_of, offer
+
+
+class CrashAfter(Wrapper):
+    """The first request to `path` reaches the sandbox and takes effect; then the step raises."""
+
+    path = ""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        super().__init__(inner)
+        self.fired = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith(self.path) and not self.fired:
+            self.fired = True
+            await response.aread()
+            raise RuntimeError("the worker died here")
+        return response
+
+
+def crash_after(path: str) -> type[CrashAfter]:
+    return type(f"CrashAfter{path.strip('/')}", (CrashAfter,), {"path": path})
+
+
+async def decline(bot: Any) -> Person:
+    credex = offer(ledger_of(bot), CHIPO, ALICE, "15.00")
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    await alice.choose("decline")
+    await alice.choose(credex.credex_id)
+    return alice
+
+
+async def cancel(bot: Any) -> Person:
+    credex = offer(ledger_of(bot), ALICE, BOB, "25.00")
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    await alice.choose("cancel")
+    await alice.choose(credex.credex_id)
+    return alice
+
+
+async def accept(bot: Any) -> Person:
+    credex = offer(ledger_of(bot), ALICE, BOB, "25.00")
+    bob = Person(bot, BOB)
+    await bob.say("hi")
+    await bob.choose("accept")
+    await bob.choose(credex.credex_id)
+    return bob
+
+
+async def accept_all(bot: Any) -> Person:
+    offer(ledger_of(bot), BOB, CHIPO, "5.00")
+    offer(ledger_of(bot), "alices_shop", CHIPO, "30.00")
+    chipo = Person(bot, CHIPO)
+    await chipo.say("hi")
+    await chipo.choose("accept_all")
+    return chipo
+
+
+async def upgrade(bot: Any) -> Person:
+    bob = Person(bot, BOB)
+    await bob.say("hi")
+    await open_action(bob, "upgrade")
+    return bob
+
+
+async def business(bot: Any) -> Person:
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    await open_action(alice, "create_business")
+    await alice.say("Alice's Bakery")
+    await alice.say("alices_bakery")
+    return alice
+
+
+Setup = Callable[[Any], Awaitable[Person]]
+CASES: list[tuple[str, Setup, str]] = [
+    ("/acceptCredex", accept, "accepted"),
+    ("/declineCredex", decline, "declined"),
+    ("/cancelCredex", cancel, "cancelled"),
+    ("/acceptCredexBulk", accept_all, "accepted"),
+    ("/createRecurring", upgrade, "entrepreneur tier"),
+    ("/createAccount", business, "is open"),
+]
+
+
+@pytest.mark.parametrize(("path", "setup", "told"), CASES, ids=[c[0].strip("/") for c in CASES])
+async def test_a_crash_after_the_write_then_the_same_answer_writes_once(
+    redis_client: Redis, path: str, setup: Setup, told: str
+) -> None:
+    async with bot_with(redis_client, wrap=crash_after(path)) as bot:
+        person = await setup(bot)
+        first = text_of(await person.tap("yes")).lower()
+        assert "nothing was changed" not in first  # not a lie: the write may well have happened
+        again = text_of(await person.tap("yes")).lower()
+        assert told in again, again
+        assert "no longer pending" not in again
+        assert int(sandbox(bot).requests[path]) == 1
