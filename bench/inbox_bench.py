@@ -251,6 +251,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=8, help="INBOX_PARTITIONS of ours")
     parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of our service")
     parser.add_argument("--redis-url", help="use (and flush!) this Redis db instead of a private redis-server")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the service logs (always kept on failure)")
     parser.add_argument("--monitor", action="store_true", help="split Redis commands: client vs inside scripts")
     parser.add_argument("--profile", type=Path, help="py-spy every process of ours into DIR (collapsed stacks)")
     parser.add_argument("--output", type=Path, nargs="?", const=RESULTS, help=f"results JSON (bare: {RESULTS})")
@@ -305,7 +306,10 @@ def main() -> int:
         except Exception as exc:
             print(f"benchmark failed: {exc}\nlogs in {work}", file=sys.stderr)
             return 1
-    shutil.rmtree(work, ignore_errors=True)  # kept above when a run failed
+    if args.keep_logs:
+        print(f"service logs kept in {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)  # kept above when a run failed
     print_table(rows)
     checks = verdicts(rows)
     print(json.dumps(checks, indent=1))

@@ -90,6 +90,15 @@ async def business(bot: Any) -> Person:
     return alice
 
 
+async def join(bot: Any) -> Person:
+    person = Person(bot, "263779990001")
+    await person.say("hello")
+    await person.tap("join")
+    await person.say("Tendai")
+    await person.say("Moyo")
+    return person
+
+
 Setup = Callable[[Any], Awaitable[Person]]
 CASES: list[tuple[str, Setup, str]] = [
     ("/acceptCredex", accept, "accepted"),
@@ -98,6 +107,7 @@ CASES: list[tuple[str, Setup, str]] = [
     ("/acceptCredexBulk", accept_all, "accepted"),
     ("/createRecurring", upgrade, "entrepreneur tier"),
     ("/createAccount", business, "is open"),
+    ("/onboardMember", join, "welcome, tendai"),
 ]
 
 
