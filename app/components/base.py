@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
+from app.components.operations import operation_key
 from app.credex import (
     CredexAuth,
     CredexBadResponse,
@@ -87,6 +88,12 @@ class StepContext:
 
     def auth(self) -> CredexAuth:
         return CredexAuth(phone=self.state.get_channel_id(), token=self.state.get_auth_token())
+
+    def operation_key(self, operation: str, *parts: str) -> str:
+        """The `Idempotency-Key` of this step's write: anchored on the confirmation that allowed it, else on the
+        message that caused it (see app/components/operations.py)."""
+        anchor = self.data.get("confirm_nonce") or (self.message.message_id if self.message else "")
+        return operation_key(self.state.get_channel_id(), operation, str(anchor), *parts)
 
     def keep_auth(self, auth: CredexAuth) -> None:
         """credex-core may refresh the JWT on any call: the new one lives in state, nowhere else."""

@@ -187,6 +187,7 @@ class CreateOffer(ApiComponent):
                 denomination=Denomination(data["denomination"]),
                 secured=secured,
                 due_date=None if secured or not due else date.fromisoformat(due),
+                idempotency_key=ctx.operation_key("createCredex", issuer, data["receiver_account_id"], data["amount"]),
             )
         except CredexRejected as exc:
             if exc.code in AMOUNT_CODES:
