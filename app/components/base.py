@@ -157,6 +157,7 @@ class InputComponent(Component):
         return result
 
 
+EARLIER_BUTTON = "That button belongs to an earlier message, so nothing was done. Please answer this one."
 CONFIRM_SKEW_SECONDS = 5
 """How much earlier than its prompt an answer may be stamped and still count: Meta's clock against ours."""
 STALE_ANSWER = (
@@ -206,9 +207,7 @@ class ConfirmComponent(Component):
         word, colon, nonce = answer.partition(":")
         if colon and word in ("yes", "no"):
             if nonce != ctx.data.get("confirm_nonce"):
-                return ValidationResult.failure(
-                    "That button belongs to an earlier message, so nothing was done. Please answer this one."
-                )
+                return ValidationResult.failure(EARLIER_BUTTON)
             answer = word
         if self.answers_an_earlier_prompt(ctx):
             # Not the person's mistake (a redelivery, or typed before the question arrived): no attempt counted.
