@@ -7,10 +7,9 @@ asking for it again would only make the person retype it.
 
 from __future__ import annotations
 
+from app.components.offer_amount import AmountCheck, OfferAmount
 from app.components.offers import (
-    AmountCheck,
     CreateOffer,
-    OfferAmount,
     OfferCancelled,
     OfferConfirm,
     OfferDueDate,
