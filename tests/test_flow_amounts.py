@@ -135,3 +135,11 @@ async def test_a_decimal_comma_in_a_shortcut_is_asked_to_be_typed_again(bot: Bot
     assert "could mean *20.50 USD*" in answer and f"*20.50=>{BOB}*" in answer and creates(bot) == 0
     confirm = await alice.say(f"20.50=>{BOB}")
     assert "20.50 USD" in text_of(confirm) and buttons(confirm) == ["yes", "no"]
+
+
+async def test_no_secured_balance_says_so_and_how_to_leave(bot: Bot) -> None:
+    sandbox(bot).ledger.account_by_handle(BOB).secured["USD"] = Decimal("0")
+    bob = await offering(bot, phone=BOB)
+    answer = text_of(await bob.say("1"))
+    assert "You can't offer a secured credex in USD right now: you have no secured USD balance" in answer
+    assert "*Offer unsecured*" in answer and "Type *menu* to leave" in answer and creates(bot) == 0
