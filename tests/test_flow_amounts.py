@@ -133,6 +133,11 @@ async def test_a_decimal_comma_in_a_shortcut_is_asked_to_be_typed_again(bot: Bot
     await alice.say("hi")
     answer = text_of(await alice.say(f"20,50=>{BOB}"))
     assert "could mean *20.50 USD*" in answer and f"*20.50=>{BOB}*" in answer and creates(bot) == 0
+    answer = text_of(await alice.say(f"1.500->{BOB}"))
+    assert "could mean *1.50 USD* or *1,500.00 USD*" in answer and f"*1.50->{BOB}*" in answer
+    await alice.say("hi")  # two wrong answers so far: start again before a third
+    answer = text_of(await alice.say(f"ZWG 0,5=>{BOB}"))
+    assert "could mean *0.50 ZWG*" in answer and f"*0.50 ZWG=>{BOB}*" in answer
     confirm = await alice.say(f"20.50=>{BOB}")
     assert "20.50 USD" in text_of(confirm) and buttons(confirm) == ["yes", "no"]
 

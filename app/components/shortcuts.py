@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from app.components.dates import default_due, parse_due_date
 from app.components.handles import normalize_handle
-from app.components.money import ASK, choices_of, format_amount, parse_amount
+from app.components.money import ASK, PRECISION, choices_of, format_amount, parse_amount
 from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
 
@@ -22,7 +23,8 @@ def _ask(typed: str, arrow: str, handle: str, amount: ValidationResult, default:
     choices = choices_of(amount.details.get("choices"))
     meant = " or ".join(f"*{format_amount(v, d.value)}*" for v, d in choices)
     value, denom = choices[0]
-    plain = f"{value:f}" + ("" if denom is default else f" {denom.value}")
+    exact = value.quantize(Decimal(1).scaleb(-PRECISION[denom]))  # '1.50', never the ambiguous form again
+    plain = f"{exact:f}" + ("" if denom is default else f" {denom.value}")
     return (
         f"*{typed.strip()[:40]}* could mean {meant}, so nothing was started. Type the shortcut again with a dot for "
         f"cents, like *{plain}{arrow}{handle[:30]}*."
