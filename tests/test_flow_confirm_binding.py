@@ -103,3 +103,43 @@ async def test_the_offer_carries_a_key_bound_to_its_confirmation(redis_client: R
         assert all(k.startswith("vp1-") and len(k) == 36 for k in keys) and keys[0] != keys[1]
         reads = [e for e in recorded[0].exchanges if e.path == "/getMemberDashboardByPhone"]
         assert reads and all(IDEMPOTENCY_HEADER not in e.request_headers for e in reads)
+
+
+async def test_accept_decline_and_cancel_carry_keys_bound_to_the_offer_and_its_confirmation(
+    redis_client: Redis,
+) -> None:
+    recorded: list[Recording] = []
+
+    def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        recorded.append(Recording(inner))
+        return recorded[-1]
+
+    async with bot_with(redis_client, wrap=wrap) as bot:
+        ledger = sandbox(bot).ledger
+        bob_account = ledger.account_by_handle(BOB).account_id
+        alice_account = ledger.account_by_handle(ALICE).account_id
+        pending = [c for c in ledger.credexes.values() if c.status == "PENDING"]
+        to_bob = next(c for c in pending if c.receiver_account_id == bob_account)
+        from_bob = next(c for c in pending if c.issuer_account_id == bob_account)
+        bob = Person(bot, BOB)
+        await bob.say("hi")
+        for row, credex in (("accept", to_bob), ("cancel", from_bob)):
+            await bob.choose(row)
+            await bob.choose(credex.credex_id)
+            await bob.tap("yes")
+            await bob.say("menu")
+        alice = Person(bot, ALICE)
+        await alice.say("hi")
+        await alice.choose("decline")
+        to_alice = next(
+            c for c in ledger.credexes.values() if c.receiver_account_id == alice_account and c.status == "PENDING"
+        )
+        await alice.choose(to_alice.credex_id)
+        await alice.tap("yes")
+        keys = {
+            e.path: e.request_headers.get(IDEMPOTENCY_HEADER)
+            for e in recorded[0].exchanges
+            if e.path in ("/acceptCredex", "/cancelCredex", "/declineCredex")
+        }
+        assert set(keys) == {"/acceptCredex", "/cancelCredex", "/declineCredex"}
+        assert all(k and k.startswith("vp1-") for k in keys.values()) and len(set(keys.values())) == 3
