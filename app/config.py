@@ -6,8 +6,11 @@ import secrets
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WHATSAPP_API_VERSION = "v25.0"
+"""The Graph API version we send to and read from: released 18 Feb 2026, served until 29 Jul 2028."""
 
 
 class Settings(BaseSettings):
@@ -18,17 +21,33 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     web_concurrency: int = Field(1, ge=1, le=64)
+    # None: served in development, not in production (the document lists the admin routes).
+    docs_enabled: bool | None = None
 
     # State store. Unset REDIS_URL means the embedded in-process store (fakeredis with Lua).
     redis_url: str | None = None
     redis_connect_timeout: float = Field(1.0, gt=0, le=30)
     redis_socket_timeout: float = Field(2.0, gt=0, le=60)
     redis_max_connections: int = Field(64, ge=1, le=10_000)
+    redis_health_check_seconds: int = Field(5, ge=0, le=300)
     state_ttl_seconds: int = Field(300, ge=10, le=86_400)
     state_lease_ms: int = Field(30_000, ge=100, le=300_000)
     state_busy_wait_seconds: float = Field(5.0, ge=0, le=60)
-    state_processed_ids: int = Field(100, ge=1, le=10_000)
+    state_lease_renew_margin_ms: int = Field(25_000, ge=10, le=300_000)
+    state_processed_ids: int = Field(2_000, ge=1, le=100_000)
     state_processed_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+
+    # Inbox (Redis Streams), workers and the reply outbox.
+    inbox_partitions: int = Field(8, ge=1, le=1024)
+    inbox_max_entries: int = Field(1_000_000, ge=100, le=100_000_000)
+    inbox_owner_ttl_ms: int = Field(5_000, ge=500, le=120_000)
+    inbox_block_ms: int = Field(1_000, ge=10, le=30_000)
+    inbox_max_attempts: int = Field(20, ge=1, le=1_000)
+    inbox_in_flight: int = Field(512, ge=1, le=100_000)
+    inbox_drain_seconds: float = Field(10.0, ge=0, le=300)
+    reply_outbox_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
+    whatsapp_mark_read: bool = True
+    whatsapp_retry_budget_seconds: float = Field(30.0, ge=0, le=600)
 
     # WhatsApp Cloud API.
     webhook_max_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
@@ -37,7 +56,7 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str = "000000000000000"
     whatsapp_api_url: str = "https://graph.facebook.com"
-    whatsapp_api_version: str = "v21.0"
+    whatsapp_api_version: str = Field(WHATSAPP_API_VERSION, pattern=r"^v[0-9]+\.[0-9]+$")
 
     # credex-core.
     credex_api_url: str | None = None
@@ -45,9 +64,39 @@ class Settings(BaseSettings):
 
     admin_token: SecretStr | None = None
 
+    @field_validator("app_env", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        """`Development` and ` production ` mean what they say; anything else is still refused."""
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    # How people write phone numbers: a number typed without its country code (0771234567) is read as this
+    # region's (ISO 3166 alpha-2, as libphonenumber knows it).
+    default_phone_region: str = Field("ZW", pattern=r"^[A-Z]{2}$")
+
     @property
     def is_development(self) -> bool:
         return self.app_env == "development"
+
+    @property
+    def serves_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served: DOCS_ENABLED, else only in development."""
+        return self.is_development if self.docs_enabled is None else self.docs_enabled
+
+    @model_validator(mode="after")
+    def _one_store_per_worker(self) -> Settings:
+        """The embedded store lives in one process: two workers would each hold their own conversations."""
+        if self.web_concurrency > 1 and not self.redis_url:
+            raise ValueError(
+                f"WEB_CONCURRENCY={self.web_concurrency} needs REDIS_URL: without it every worker keeps its own "
+                "embedded store and conversations split between them (set REDIS_URL or WEB_CONCURRENCY=1)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _development_defaults(self) -> Settings:
@@ -69,7 +118,7 @@ class Settings(BaseSettings):
             if not value
         ]
         if missing:
-            raise ValueError(f"{', '.join(missing)} required outside development (APP_ENV=production)")
+            raise ValueError(f"{', '.join(missing)} must be set in production (APP_ENV=production)")
         return self
 
 

@@ -10,19 +10,26 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
-from app.api import admin, dev, health, notify, operations, simulator, webhook
+from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
 from app.config import Settings, get_settings
 from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
-from app.flows.delivery import Delivery, OutboxSender
 from app.flows.engine import Engine, FlowRunner
 from app.flows.registry import REGISTRY
 from app.flows.runner import TableRunner
+from app.inbox.inbox import Inbox
 from app.logs import configure_logging, register_secret
 from app.metrics import Metrics
+from app.sender.dead import DeadLetters
+from app.sender.deliver import ReplyDelivery
+from app.sender.devsink import DevSink
+from app.sender.replies import encode_replies
 from app.state.errors import StateError
 from app.state.factory import build_redis, build_store
-from app.state.side_records import SideRecords
+from app.state.side_records import PersonNotes, SideRecords
 from app.whatsapp.outbound import CloudApiClient, Sender
+from app.workers.consumer import ConsumerLimits
+from app.workers.handler import EntryHandler
+from app.workers.pool import Workers
 
 log = structlog.get_logger(__name__)
 
@@ -54,37 +61,70 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = redis if redis is not None else build_redis(settings)
         store = build_store(settings, client)
+        store.encode_replies = encode_replies
+        store.atomic.on_event = metrics.state_event
         records = SideRecords(store.redis_atomic)
         cloud: CloudApiClient | None = None
         out: Sender
         if sender is not None:
             out = sender
         elif settings.whatsapp_access_token is not None:
-            out = cloud = CloudApiClient.from_settings(settings)
+            out = cloud = CloudApiClient.from_settings(settings, retry_budget=settings.whatsapp_retry_budget_seconds)
         else:
             log.warning("replies_to_outbox", detail="WHATSAPP_ACCESS_TOKEN unset: replies go to the dev outbox")
-            out = OutboxSender(records)
-        store.after_commit = app.state.delivery = Delivery(out, metrics)
+            out = DevSink(records)
+        dead = DeadLetters(store.redis_atomic)
+        delivery = ReplyDelivery(store.redis_atomic, out, dead, metrics)
+        notes = app.state.notes = PersonNotes(store.redis_atomic)
+        table = TableRunner(REGISTRY, credex, metrics, notes=notes, phone_region=settings.default_phone_region)
+        engine = Engine(store, runner or table, metrics)
+        workers = Workers(
+            client,
+            EntryHandler(engine, records, delivery, metrics, mark_read=settings.whatsapp_mark_read),
+            metrics,
+            partitions=settings.inbox_partitions,
+            owner_ttl_ms=settings.inbox_owner_ttl_ms,
+            limits=ConsumerLimits(
+                block_ms=settings.inbox_block_ms,
+                in_flight=settings.inbox_in_flight,
+                max_attempts=settings.inbox_max_attempts,
+                handle_timeout_s=settings.state_lease_ms / 1000 + settings.whatsapp_retry_budget_seconds + 5,
+            ),
+            drain_s=settings.inbox_drain_seconds,
+        )
         app.state.redis = client
         app.state.store = store
         app.state.records = records
-        app.state.engine = Engine(store, runner or TableRunner(REGISTRY, credex, metrics), metrics)
-        metrics.watch_state(store.atomic.counters)
+        app.state.engine = engine
+        app.state.inbox = inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries)
+        app.state.dead_letters = dead
+        app.state.workers = workers
         try:
             await store.redis_atomic.load_scripts()
+            await inbox.scripts.load(client)
         except Exception as exc:  # start anyway: /ready says 503 until the store answers
             log.error("state_store_unreachable_at_start", error=type(exc).__name__)
+        await workers.start()
         log.info("started", env=settings.app_env, state="redis" if settings.redis_url else "in-memory")
         try:
             yield
         finally:
+            await workers.stop()
             await credex.aclose()
             if cloud is not None:
                 await cloud.aclose()
             if redis is None:
                 await client.aclose()
 
-    app = FastAPI(title="VimbisoPay WhatsApp chat server", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="VimbisoPay WhatsApp chat server",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    openapi.install(app, settings)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.credex = credex

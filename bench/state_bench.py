@@ -1,8 +1,10 @@
 """State engine benchmark on a real Redis: round trips, throughput, latency and lost updates.
 
-    .venv/bin/python bench/state_bench.py [--redis-url redis://127.0.0.1:6379/14] [--messages 20000]
+    .venv/bin/python -m bench.state_bench [--messages 20000] [--channels 1000] [--output PATH] [--redis-url URL]
 
-Prints a table and writes bench/results/state_bench.json. Compares our begin/commit engine with the seed's
+Runs on a private redis-server started on a free port (stopped at the end) unless --redis-url names one, whose db
+is then flushed. Prints a table and writes the figures to --output (default bench/out/state_bench.json; the
+tracked bench/results/state_bench.json only when named). Compares our begin/commit engine with the seed's
 WATCH/MULTI pattern and a 4-command get/set storage (bench/state_references.py).
 """
 
@@ -13,20 +15,23 @@ import asyncio
 import json
 import random
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+import uvloop
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import Connection
 
 from app.config import Settings
 from app.state.factory import build_store
 from app.state.store import StateStore
+from bench.private_redis import REDIS_URL_HELP, NoRedisServer, redis_for
 from bench.state_references import FourCommandReference, WatchMultiReference
 
-RESULTS = Path(__file__).parent / "results" / "state_bench.json"
+OUTPUT = Path(__file__).parent / "out" / "state_bench.json"
 
 
 class CountingConnection(Connection):
@@ -116,17 +121,32 @@ async def round_trips(impl: Impl, n: int = 200) -> float:
     return CountingConnection.sends / n
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.state_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--redis-url", default=None, help=REDIS_URL_HELP)
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--channels", type=int, default=1000)
-    args = parser.parse_args()
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where the JSON figures go (default {OUTPUT})")
+    return parser.parse_args(argv)
 
-    pool = BlockingConnectionPool.from_url(args.redis_url, max_connections=64, connection_class=CountingConnection)
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with redis_for(args.redis_url) as (url, _pid):
+            rows = uvloop.run(measure(args, url))
+    except NoRedisServer as exc:
+        print(f"benchmark not run: {exc}", file=sys.stderr)
+        return 1
+    report(args, rows)
+    return 0
+
+
+async def measure(args: argparse.Namespace, redis_url: str) -> list[dict[str, Any]]:
+    pool = BlockingConnectionPool.from_url(redis_url, max_connections=64, connection_class=CountingConnection)
     redis = Redis(connection_pool=pool)
     await redis.flushdb()
-    settings = Settings(app_env="development", redis_url=args.redis_url)
+    settings = Settings(app_env="development", redis_url=redis_url)
     store = build_store(settings, redis)
     await store.redis_atomic.load_scripts()
     impls: list[Impl] = [
@@ -147,7 +167,10 @@ async def main() -> None:
         rows.append(row)
         await redis.flushdb()
     await redis.aclose()
+    return rows
 
+
+def report(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     base = next(r for r in rows if r["impl"] == WatchMultiReference.name)["c64"]["per_second"]
     print(
         f"{'implementation':22} {'RT/msg':>6} {'c1 msg/s':>9} {'c1 p50':>7} {'c1 p99':>7} "
@@ -161,12 +184,12 @@ async def main() -> None:
             f"{c1['p99_ms']:6.2f}m {c64['per_second']:9.0f} {c64['p50_ms']:6.2f}m {c64['p99_ms']:6.2f}m "
             f"{r['lost_of_50']:7d} {r['ratio_vs_seed_c64']:6.2f}x"
         )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
-    print(f"written {RESULTS}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    settings["redis_url"] = "private redis-server" if args.redis_url is None else "given by --redis-url"
+    args.output.write_text(json.dumps({"args": settings, "rows": rows}, indent=2))
+    print(f"written {args.output}")
 
 
 if __name__ == "__main__":
-    import uvloop
-
-    uvloop.run(main())
+    sys.exit(main())

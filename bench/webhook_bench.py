@@ -1,13 +1,15 @@
 """Webhook benchmark over real HTTP on loopback: our service against a minimal pywa bot.
 
+    .venv/bin/pip install -e '.[bench]'      # pywa, aiohttp, py-spy
     .venv/bin/python -m bench.webhook_bench [--messages 10000] [--warmup 500] [--senders 50] [--people 1000]
+                                            [--impl ours pywa pywa-inline] [--output PATH] [--redis-url URL]
 
 For each implementation: a stub Graph API (bench/graph_stub.py) and the app each run under uvicorn with one worker
 (uvloop, httptools, no access log) in their own processes; the load generator (bench/loadgen.py) runs in a third
-process and POSTs signed text-message webhooks. Ours is bench/webhook_app.py (create_app in production mode, real
-Redis db 13, flushed first, EchoRunner); pywa's is bench/pywa_app.py. Prints a table and writes
-bench/results/webhook_bench.json. Needs pywa for the second row: `.venv/bin/pip install "pywa==4.5.*"`.
-"""
+process and POSTs signed text-message webhooks. Ours is bench/webhook_app.py (create_app in production mode, a real
+Redis, EchoRunner); pywa's is bench/pywa_app.py. The Redis is a private redis-server started on a free port and
+stopped at the end, unless --redis-url names one, whose db is then flushed. Prints a table and writes the figures to
+--output (default bench/out/webhook_bench.json; the tracked bench/results/webhook_bench.json only when named)."""
 
 from __future__ import annotations
 
@@ -33,8 +35,10 @@ from typing import Any
 
 from redis import Redis
 
+from bench.private_redis import REDIS_URL_HELP, redis_for
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).parent / "results" / "webhook_bench.json"
+OUTPUT = Path(__file__).parent / "out" / "webhook_bench.json"
 HOST = "127.0.0.1"
 UVICORN = ["-m", "uvicorn", "--host", HOST, "--workers", "1", "--loop", "uvloop", "--http", "httptools"]
 UVICORN += ["--no-access-log", "--log-level", "warning"]
@@ -91,13 +95,18 @@ def server(module: str, port: int, env: dict[str, str], log: Path) -> Iterator[s
             stop(process)
 
 
-def redis_pid(client: Redis) -> int | None:
+def redis_pid(client: Redis, known: int | None) -> int | None:
+    """The server's PID, to measure its CPU: known for a private server, else asked (if it runs on this host)."""
+    if known is not None:
+        return known
     info: dict[str, Any] = client.info("server")  # type: ignore[assignment]
     pid = info.get("process_id")
     return int(pid) if pid and Path(f"/proc/{pid}").exists() else None
 
 
-def run_impl(name: str, args: argparse.Namespace, logs: Path, redis: Redis) -> dict[str, Any]:
+def run_impl(
+    name: str, args: argparse.Namespace, logs: Path, redis: Redis, redis_url: str, pid: int | None
+) -> dict[str, Any]:
     stub_port, app_port = free_port(), free_port()
     stub_url, app_url = f"http://{HOST}:{stub_port}", f"http://{HOST}:{app_port}"
     secret = secrets.token_hex(32)
@@ -108,7 +117,7 @@ def run_impl(name: str, args: argparse.Namespace, logs: Path, redis: Redis) -> d
         "BENCH_APP_SECRET": secret,
         "BENCH_STUB_URL": stub_url,
         "BENCH_STUB_TOKEN": "bench-token",
-        "BENCH_REDIS_URL": args.redis_url,
+        "BENCH_REDIS_URL": redis_url,
         "BENCH_CREDEX_URL": stub_url,
         "BENCH_LOG_LEVEL": args.log_level,
         **extra_env,
@@ -122,8 +131,8 @@ def run_impl(name: str, args: argparse.Namespace, logs: Path, redis: Redis) -> d
         wait_ready(f"{stub_url}/count", stub)
         wait_ready(f"{app_url}/ready", app)
         watch = [f"app={app.pid}", f"stub={stub.pid}"]
-        if name == "ours" and (pid := redis_pid(redis)) is not None:
-            watch.append(f"redis={pid}")
+        if name == "ours" and (server_pid := redis_pid(redis, pid)) is not None:
+            watch.append(f"redis={server_pid}")
         command = [sys.executable, "-m", "bench.loadgen", "--url", f"{app_url}/webhook", "--stub", stub_url]
         command += ["--secret", secret, "--messages", str(args.messages), "--warmup", str(args.warmup)]
         command += ["--senders", str(args.senders), "--people", str(args.people), "--seed", str(args.seed)]
@@ -159,41 +168,46 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.webhook_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--redis-url", default=None, help=REDIS_URL_HELP)
     parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of our service (production default INFO)")
     parser.add_argument("--impl", nargs="+", choices=list(IMPLS), default=list(IMPLS))
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where the JSON figures go (default {OUTPUT})")
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     names = list(dict.fromkeys(args.impl))
     if importlib.util.find_spec("pywa_async") is None and any(n.startswith("pywa") for n in names):
-        print('pywa is not installed, so its rows are skipped: .venv/bin/pip install "pywa==4.5.*"', file=sys.stderr)
+        print("pywa is not installed, so its rows are skipped: .venv/bin/pip install -e '.[bench]'", file=sys.stderr)
         names = [n for n in names if not n.startswith("pywa")]
     if not names:
         return 1
     if importlib.util.find_spec("aiohttp") is None:
-        print("the load generator needs aiohttp: .venv/bin/pip install aiohttp", file=sys.stderr)
+        print("the load generator needs aiohttp: .venv/bin/pip install -e '.[bench]'", file=sys.stderr)
         return 1
-    redis = Redis.from_url(args.redis_url, socket_connect_timeout=2)
     rows: list[dict[str, Any]] = []
     logs = Path(tempfile.mkdtemp(prefix="webhook_bench."))
     try:
-        redis.ping()
-        for name in names:
-            print(f"running {name}: {args.messages} messages after {args.warmup} warm-up ...", file=sys.stderr)
-            rows.append(run_impl(name, args, logs, redis))
+        with redis_for(args.redis_url) as (redis_url, pid):
+            redis = Redis.from_url(redis_url, socket_connect_timeout=2)
+            try:
+                redis.ping()
+                for name in names:
+                    print(f"running {name}: {args.messages} messages after {args.warmup} warm-up ...", file=sys.stderr)
+                    rows.append(run_impl(name, args, logs, redis, redis_url, pid))
+            finally:
+                redis.close()
     except Exception as exc:
         print(f"benchmark failed: {exc}\nserver logs in {logs}", file=sys.stderr)
         return 1
-    finally:
-        redis.close()
     shutil.rmtree(logs, ignore_errors=True)  # kept above when a run failed
     print_table(rows)
     meta = {
@@ -202,8 +216,9 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "versions": {p: version(p) for p in ("pywa", "uvicorn", "fastapi", "httpx", "aiohttp", "redis", "uvloop")},
     }
-    args.output.parent.mkdir(exist_ok=True)
-    report = {"meta": meta, "args": vars(args) | {"output": str(args.output)}, "rows": rows}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    redis = "private redis-server" if args.redis_url is None else "given by --redis-url"
+    report = {"meta": meta, "args": vars(args) | {"output": str(args.output), "redis_url": redis}, "rows": rows}
     args.output.write_text(json.dumps(report, indent=2))
     print(f"written {args.output}")
     return 0

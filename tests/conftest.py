@@ -48,6 +48,8 @@ class RedisProcess:
     port: int
     workdir: str
     proc: subprocess.Popen[bytes] | None = None
+    aof: bool = False
+    """Append-only file, fsync on every write: a restart keeps everything acknowledged."""
 
     @property
     def url(self) -> str:
@@ -67,7 +69,9 @@ class RedisProcess:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.aof else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 self.workdir,
             ],
@@ -119,13 +123,14 @@ def real_redis_url() -> Iterator[str]:
     pytest.skip(message)
 
 
-@pytest.fixture
-def redis_process() -> Iterator[RedisProcess]:
+@pytest.fixture(params=[False], ids=["memory"])
+def redis_process(request: pytest.FixtureRequest) -> Iterator[RedisProcess]:
+    """A private redis-server; parametrize indirectly with True for one with an fsync'ed append-only file."""
     if shutil.which("redis-server") is None:
         if IN_CI:
             pytest.fail("CI=true: redis-server binary missing")
         pytest.skip("redis-server binary missing")
-    server = RedisProcess(free_port(), tempfile.mkdtemp(prefix="redis-own-"))
+    server = RedisProcess(free_port(), tempfile.mkdtemp(prefix="redis-own-"), aof=bool(request.param))
     server.start()
     try:
         yield server

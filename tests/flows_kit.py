@@ -30,6 +30,7 @@ class Person:
         """Ids of the latest buttons, by their name without the nonce."""
 
     async def read(self) -> list[dict[str, Any]]:
+        await self.bot.settle()
         response = await self.bot.client.get(f"/dev/outbox/{self.phone}", params={"after": self.seen})
         items = response.json()["items"]
         if items:

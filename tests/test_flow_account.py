@@ -67,7 +67,7 @@ async def test_bob_upgrades_to_the_entrepreneur_tier(bot: Bot) -> None:
     assert "1.00 USD every 28 days" in text_of(offer) and "Demo Bob Personal" in text_of(offer)
     for wrong in ("maybe", "upgrade me please"):
         again = await bob.say(wrong)
-        assert "Please tap *Upgrade* or *Cancel*" in text_of(again) and buttons(again) == ["yes", "no"]
+        assert "Please tap *Upgrade* or *Not now*" in text_of(again) and buttons(again) == ["yes", "no"]
     assert calls(bot, "/createRecurring") == 0
     done = await bob.tap("yes")
     assert "Entrepreneur tier" in text_of(done) and "Secured balances" in text_of(done)
@@ -145,7 +145,7 @@ async def test_alice_authorizes_bob_on_her_shop(bot: Bot) -> None:
     assert "That is you" in text_of(await alice.say(ALICE))
     confirm = await alice.say(f"@{BOB}")
     assert buttons(confirm) == ["yes", "no"] and "Demo Bob" in text_of(confirm)
-    assert "Please tap *Authorize* or *Cancel*" in text_of(await alice.say("perhaps"))
+    assert "Please tap *Authorize* or *Not now*" in text_of(await alice.say("perhaps"))
     assert calls(bot, "/authorizeForAccount") == 0
     done = await alice.tap("yes")
     assert "can now act for *Alice's Shop*" in text_of(done) and "Secured balances" in text_of(done)
@@ -187,7 +187,7 @@ async def test_alice_removes_a_member_by_handle(bot: Bot) -> None:
     assert "not authorized for this account" in text_of(refused) and "no longer act" in text_of(refused)
     assert calls(bot, "/unauthorizeForAccount") == 1
     await alice.say(BOB)
-    assert "Please tap *Remove* or *Cancel*" in text_of(await alice.say("hmm"))
+    assert "Please tap *Remove* or *Not now*" in text_of(await alice.say("hmm"))
     done = await alice.tap("yes")
     assert "can no longer act for *Alice's Shop*" in text_of(done)
     assert calls(bot, "/unauthorizeForAccount") == 2
@@ -264,7 +264,7 @@ async def test_alice_opens_a_business_account_and_switches_to_it(bot: Bot) -> No
     confirm = await alice.say("@Alices_Bakery")
     assert buttons(confirm) == ["yes", "no"]
     assert "*Alice's Bakery* (@alices_bakery)" in text_of(confirm) and "USD" in text_of(confirm)
-    assert "Please tap *Create* or *Cancel*" in text_of(await alice.say("later"))
+    assert "Please tap *Create* or *Not now*" in text_of(await alice.say("later"))
     assert calls(bot, "/createAccount") == 0
     done = await alice.tap("yes")
     assert "*Alice's Bakery* is open" in text_of(done) and "Secured balances" in text_of(done)

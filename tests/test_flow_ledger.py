@@ -67,10 +67,11 @@ async def test_opening_an_entry_returns_to_the_same_page(bot: Bot) -> None:
     reads = sandbox(bot).requests["/getLedger"]
     opened = await alice.choose(chosen)
     shown = text_of(opened)
-    assert "*Credex details*" in shown and chosen in shown
-    sign = "-" if credex.issuer_account_id == ledger_of(bot).account_by_handle(ALICE).account_id else ""
-    assert f"Amount: {sign}{credex.amount} USD" in shown
-    assert "With: Demo Chipo Personal" in shown and "secured (cleared)" in shown
+    assert "*Credex details*" in shown and chosen not in shown  # in words, never a raw id
+    paid = credex.issuer_account_id == ledger_of(bot).account_by_handle(ALICE).account_id
+    amount = f"{credex.amount:.2f} USD"
+    said = f"You paid Demo Chipo Personal {amount}" if paid else f"Demo Chipo Personal paid you {amount}"
+    assert f"{said}, secured." in shown
     assert rows(opened) == rows(second)  # the same page again, without another read
     assert sandbox(bot).requests["/getCredex"] == 1 and sandbox(bot).requests["/getLedger"] == reads
 
@@ -83,7 +84,9 @@ async def test_bobs_unsecured_entry_shows_its_due_date(bot: Bot) -> None:
     assert rows(listed) == [entry, "menu"] and "+20.00 USD" in text_of(listed)
     opened = await bob.choose(entry)
     assert credex.due_date is not None
-    assert f"Due: {credex.due_date.isoformat()}" in text_of(opened) and "unsecured (owes)" in text_of(opened)
+    due = credex.due_date
+    when = f"{due.day} {due.strftime('%b')} {due.year}"
+    assert f"owes you 20.00 USD, due {when}." in text_of(opened) and entry not in text_of(opened)
 
 
 async def test_an_empty_ledger_says_so_and_offers_the_menu(bot: Bot) -> None:

@@ -219,12 +219,13 @@ async def test_cancel_creates_nothing(bot: Bot) -> None:
     alice = await at_menu(bot)
     confirm = await to_confirm(alice, "offer_secured", "9")
     assert "9.00 USD" in text_of(confirm)
-    assert "Please tap *Sign and send* or *Cancel*" in text_of(await alice.say("maybe"))
+    assert "Please tap *Sign and send* or *Don't send*" in text_of(await alice.say("maybe"))
     done = await alice.tap("no")
     assert CANCELLED in text_of(done)
     assert_menu(done)
     await to_confirm(alice, "offer_secured", "9")
-    assert CANCELLED in text_of(await alice.say("cancel"))
+    cancelled = text_of(await alice.say("cancel"))
+    assert "Your offer of 9.00 USD to Demo Bob Personal" in cancelled and "Nothing was sent." in cancelled
     assert len(sandbox(bot).ledger.credexes) == before and creates(bot) == 0
 
 
@@ -233,7 +234,7 @@ async def test_the_same_confirmation_delivered_twice_creates_one_offer(bot: Bot,
     before = len(offers(bot, ALICE, BOB))
     alice = await at_menu(bot)
     await to_confirm(alice, "offer_secured", "4")
-    tap = reply_message(ALICE, "yes", title="Sign and send")
+    tap = reply_message(ALICE, alice.current["yes"], title="Sign and send")
     if concurrent:
         first, second = await asyncio.gather(bot.send(tap), bot.send(tap))
     else:

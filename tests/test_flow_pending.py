@@ -164,7 +164,7 @@ async def test_alice_cancels_her_offer_to_bob(bot: Bot) -> None:
     assert "accept" not in rows(await bob.say("menu"))
 
 
-@pytest.mark.parametrize(("phone", "action", "verb"), [(BOB, "accept", "Accept"), (BOB, "decline", "Decline")])
+@pytest.mark.parametrize(("phone", "action", "verb"), [(BOB, "accept", "Accept"), (BOB, "decline", "Decline offer")])
 async def test_wrong_inputs_and_cancel_change_nothing(bot: Bot, phone: str, action: str, verb: str) -> None:
     ledger = ledger_of(bot)
     credex = offer(ledger, ALICE, BOB, "25.00")
@@ -205,7 +205,7 @@ async def test_a_repeated_confirmation_accepts_once(bot: Bot) -> None:
     bob = await at_menu(bot, BOB)
     await bob.choose("accept")
     await bob.choose(credex.credex_id)
-    confirming = reply_message(BOB, "yes")
+    confirming = reply_message(BOB, bob.current["yes"])
     assert (await bot.send(confirming)).status_code == 200
     first = await bob.read()
     assert "You accepted" in text_of(first)

@@ -32,11 +32,14 @@ async def test_new_number_is_onboarded(bot: Bot, redis_client: Redis) -> None:
     wrong = await person.say("J0hn")
     assert "only letters" in text_of(wrong) and "first name" in text_of(wrong)
     short = await person.say("Jo")
-    assert "3 to 50 characters" in text_of(short)
+    assert "at least 3 letters" in text_of(short) and "*Jo* has 2" in text_of(short)
     assert "last name" in text_of(await person.say("Tendai"))
-    for bad, why in (("M", "3 to 50"), ("Moyo2", "only letters")):
+    for bad, why in (("M", "at least 3 letters"), ("Moyo2", "only letters")):
         assert why in text_of(await person.say(bad))
-    done = await person.say("Moyo-Ncube")
+    confirm = await person.say("Moyo-Ncube")
+    assert "You will be registered as *Tendai Moyo-Ncube*. Is that correct?" in text_of(confirm)
+    assert buttons(confirm) == ["yes", "no"] and sandbox(bot).requests.get("/onboardMember", 0) == 0
+    done = await person.tap("yes")
     assert "Welcome, Tendai" in text_of(done)
     assert "Secured balances" in text_of(done) and "offer_secured" in rows(done)
     again = await person.say("menu")
@@ -70,12 +73,12 @@ async def test_reset_words_return_to_the_menu(bot: Bot, word: str) -> None:
     assert "Secured balances" in text_of(answer)
 
 
-async def test_session_timeout_starts_over_with_a_note(bot: Bot, redis_client: Redis) -> None:
+async def test_session_timeout_with_nothing_in_progress_says_nothing_of_it(bot: Bot, redis_client: Redis) -> None:
     alice = Person(bot, ALICE)
     await alice.say("hi")
     await redis_client.delete(channel_keys(ALICE).state)  # what 300 s of silence does
     answer = await alice.say("ledger")
-    assert TIMED_OUT in text_of(answer) and "Secured balances" in text_of(answer)
+    assert "timed out" not in text_of(answer) and "Secured balances" in text_of(answer)  # nothing was lost
 
 
 async def test_tier_one_member_sees_upgrade_and_daily_limit(bot: Bot) -> None:
@@ -95,7 +98,8 @@ async def test_session_timeout_mid_offer_starts_over(bot: Bot, redis_client: Red
     await alice.say("12")
     await redis_client.delete(channel_keys(ALICE).state)  # 300 s pass in the middle of the offer
     answer = await alice.say("263770000002")
-    assert TIMED_OUT in text_of(answer) and "Secured balances" in text_of(answer)
+    assert f"{TIMED_OUT} Your offer of 12.00 USD was not sent." in text_of(answer)
+    assert "Secured balances" in text_of(answer)
     assert sandbox(bot).requests.get("/createCredex", 0) == 0
 
 

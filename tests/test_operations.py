@@ -73,7 +73,9 @@ async def test_metrics_count_what_happened(bot: Bot) -> None:
     assert 'webhook_requests_total{outcome="ok"} 2.0' in text
     assert 'credex_call_seconds_count{endpoint="login",outcome="200"} 1.0' in text
     assert 'validation_failures_total{component="MenuChoice"} 1.0' in text
-    assert "state_commit_conflicts_total 0.0" in text
+    assert 'state_events_total{event="commit_conflicts"} 0.0' in text
+    assert 'inbox_appended_total{kind="m"} 2.0' in text
+    assert "inbox_pending 0.0" in text and "inbox_lag 0.0" in text
     assert 'outbound_sends_total{code="",result="ok"}' in text
 
 

@@ -94,7 +94,7 @@ class Harness:
             access_token=TOKEN,
             phone_number_id=PHONE_ID,
             api_url="https://graph.test/",
-            api_version="v21.0",
+            api_version="v25.0",
             client=self.http,
             sleep=self._sleep,
             rng=random.Random(7),
@@ -115,7 +115,7 @@ async def test_success_parses_the_wamid_and_sends_the_right_request(harness: Har
 
     assert result == SendResult(ok=True, message_id=WAMID, error_code=None, attempts=1, retryable=False)
     [request] = harness.stub.requests
-    assert request.path == f"/v21.0/{PHONE_ID}/messages"
+    assert request.path == f"/v25.0/{PHONE_ID}/messages"
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["host"] == "graph.test"

@@ -35,7 +35,7 @@ async def messages(request: Request) -> JSONResponse:
 @pytest.fixture(scope="module")
 def graph_url() -> Iterator[str]:
     port = free_port()
-    app = Starlette(routes=[Route("/v21.0/{pnid}/messages", messages, methods=["POST"])])
+    app = Starlette(routes=[Route("/v25.0/{pnid}/messages", messages, methods=["POST"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

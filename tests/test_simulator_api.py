@@ -93,7 +93,8 @@ async def test_list_reply_reaches_the_menu(bot: Bot) -> None:
     response = await send(bot, phone=ALICE, kind="list_reply", reply_id="no_such_row", reply_title="Nope")
     assert response.status_code == 200 and response.json()["webhook"]["messages"] == 1
     answer = (await bot.outbox(ALICE))[seen:]
-    assert any("choose from the list" in m.get("body", "") for m in answer)
+    assert any("from an earlier message" in m.get("body", "") for m in answer)  # not on screen: never read as text
+    assert answer[-1]["kind"] == "list" and not any("no_such_row" in m.get("body", "") for m in answer)
 
 
 async def test_a_wrong_signature_is_refused_by_the_real_check(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,7 +181,7 @@ def test_render_numbers_buttons_and_rows() -> None:
 
 async def test_chat_once_signs_up_through_numbered_choices(bot: Bot) -> None:
     args = chat_cli.parse_args(["--phone", "+" + NEW, "--url", "http://bot", "--once", "hi", "--once", "1"])
-    args.once += ["Tendai", "Moyo"]
+    args.once += ["Tendai", "Moyo", "1"]  # 1: *Yes, register me* under "You will be registered as Tendai Moyo"
     out = io.StringIO()
     transport = httpx.ASGITransport(app=bot.app)
     assert await chat_cli.run(args, out, transport=transport) == 0

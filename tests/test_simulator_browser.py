@@ -197,7 +197,8 @@ def test_new_member_signs_up_in_the_page(page: Any) -> None:
     assert page.get_by_test_id("bubble-me").filter(has_text="hi").count() == 1
     me.tap("Become a member", expect="first name")
     me.say("Tendai", expect="last name")
-    done = me._after(lambda: me.say("Moyo", expect="Welcome, Tendai"), expect="Secured balances")
+    me.say("Moyo", expect=r"registered as \*?Tendai Moyo")
+    done = me._after(lambda: me.tap("Yes, register me", expect="Welcome, Tendai"), expect="Secured balances")
     assert "none yet" in done or usd_balance(done) == 0
     sheet = me.open_list()
     assert sheet.get_by_test_id("list-row").filter(has_text="Offer secured credex").count() == 1
@@ -262,7 +263,8 @@ def test_new_member_offers_to_a_demo_member_who_accepts(page: Any) -> None:
     me.say("hi", expect="Welcome to VimbisoPay")
     me.tap("Become a member", expect="first name")
     me.say("Rudo", expect="last name")
-    mine = me._after(lambda: me.say("Chikore", expect="Welcome, Rudo"), expect="Secured balances")
+    me.say("Chikore", expect=r"registered as \*?Rudo Chikore")
+    mine = me._after(lambda: me.tap("Yes, register me", expect="Welcome, Rudo"), expect="Secured balances")
     assert net_assets(mine) == 0
     me.choose("How much", row_id="offer_unsecured")
     me.say("5", expect="Who is the offer for")

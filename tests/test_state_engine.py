@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import orjson
 import pytest
@@ -10,9 +11,12 @@ from redis.asyncio import Redis
 
 from app.state.atomic import new_token
 from app.state.errors import ChannelBusy, CommitRefused, StateValidationError
+from app.state.factory import build_store
 from app.state.keys import channel_keys
+from app.state.models import SCHEMA_VERSION
 from app.state.redis_atomic import Begun, Busy, Duplicate
 from app.state.store import StateStore
+from tests.conftest import make_settings
 
 CH = "263771234567"
 
@@ -33,7 +37,7 @@ async def test_commit_sets_ttl_version_and_schema(store: StateStore, redis_clien
         assert int(raw[b"v"]) == n
         core = orjson.loads(raw[b"core"])
         assert core["_metadata"]["version"] == n
-        assert core["_metadata"]["schema_version"] == 1
+        assert core["_metadata"]["schema_version"] == SCHEMA_VERSION
         assert orjson.loads(raw[b"flow"])["data"] == {"n": n}
     assert await redis_client.exists(channel_keys(CH).lease) == 0
 
@@ -86,7 +90,7 @@ async def test_expired_lease_cannot_commit_after_takeover(store: StateStore, red
         await ra.commit(CH, slow, 0, b'{"x":1}', b"{}", "wamid.1")
     assert refused.value.reason == "lost"
     assert await stored(redis_client) == {}
-    assert await ra.commit(CH, fast, 0, b'{"y":1}', b"{}", "wamid.1") == 1
+    assert (await ra.commit(CH, fast, 0, b'{"y":1}', b"{}", "wamid.1")).version == 1
     with pytest.raises(CommitRefused):
         await ra.commit(CH, slow, 1, b'{"x":1}', b"{}", "wamid.1")
     assert (await stored(redis_client))[b"core"] == b'{"y":1}'
@@ -111,15 +115,25 @@ async def test_duplicate_and_abort(store: StateStore, redis_client: Redis) -> No
         assert not state.duplicate  # aborted, so the retry is processed
 
 
-async def test_processed_ids_are_bounded_and_kept_seven_days(store: StateStore, redis_client: Redis) -> None:
-    for n in range(105):
+async def test_processed_ids_are_remembered_by_time_with_a_hard_cap(store: StateStore, redis_client: Redis) -> None:
+    """Meta retries for 7 days: ids are forgotten by age, not by count (a chatty day must not let an old
+    message in again); a cap per person still bounds the memory."""
+    seen = channel_keys(CH).seen
+    eight_days_ago = (time.time() - 8 * 24 * 3600) * 1000
+    await redis_client.zadd(seen, {"wamid.ancient": eight_days_ago})
+    for n in range(205):
         async with store.session(CH, f"wamid.{n}"):
             pass
-    seen = channel_keys(CH).seen
-    assert await redis_client.zcard(seen) == 100
-    assert await redis_client.zscore(seen, "wamid.0") is None
-    assert await redis_client.zscore(seen, "wamid.104") is not None
+    assert await redis_client.zcard(seen) == 205  # every id of this week, far past the old count of 100
+    assert await redis_client.zscore(seen, "wamid.ancient") is None
+    async with store.session(CH, "wamid.0") as state:
+        assert state.duplicate  # the first of 205 is still known
     assert await redis_client.ttl(seen) > 7 * 24 * 3600 - 10
+    capped = build_store(make_settings(state_processed_ids=50), redis_client)
+    async with capped.session(CH, "wamid.last"):
+        pass
+    assert await redis_client.zcard(seen) == 50
+    assert await redis_client.zscore(seen, "wamid.last") is not None
 
 
 async def test_invalid_update_is_refused_and_nothing_changes(store: StateStore, redis_client: Redis) -> None:
@@ -305,13 +319,25 @@ async def test_concurrent_sessions_share_pipelines_and_survive_script_flush(
         assert orjson.loads(raw[b"flow"])["data"] == {"n": n} and int(raw[b"v"]) == 1
 
 
-async def test_hold_lease_renews_and_refuses_after_a_takeover(store: StateStore, redis_client: Redis) -> None:
+async def test_hold_lease_costs_nothing_on_a_fresh_lease(store: StateStore, redis_client: Redis) -> None:
+    """A credex-core call milliseconds after begin needs no renewal round trip: the lease cannot run out."""
+    lease = channel_keys(CH).lease
+    async with store.session(CH, "wamid.1") as state:
+        await redis_client.pexpire(lease, 20_000)
+        await state.hold_lease()
+        assert await redis_client.pttl(lease) <= 20_000  # not renewed
+
+
+async def test_hold_lease_renews_and_refuses_after_a_takeover(redis_client: Redis) -> None:
+    store = build_store(make_settings(state_lease_ms=1000, state_lease_renew_margin_ms=999), redis_client)
+    await store.redis_atomic.load_scripts()
     lease = channel_keys(CH).lease
     with pytest.raises(CommitRefused):
         async with store.session(CH, "wamid.1") as state:
+            await asyncio.sleep(0.01)  # less than the margin left: the call could outlive the lease
             await redis_client.pexpire(lease, 500)
             await state.hold_lease()  # still ours: renewed to the full lease
-            assert await redis_client.pttl(lease) > store.redis_atomic.lease_ms - 1000
+            assert await redis_client.pttl(lease) > 500
             state.update_state({"flow_data": {"context": "c", "component": "before-write"}})
             await redis_client.set(lease, "another-worker")  # expired and taken over meanwhile
             await state.hold_lease()

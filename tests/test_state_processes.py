@@ -85,7 +85,8 @@ async def test_unreachable_redis_fails_fast_with_a_typed_error() -> None:
 
 
 async def test_blackholed_redis_times_out_instead_of_hanging() -> None:
-    """A server that accepts and never answers: the socket timeout bounds the wait."""
+    """A server that accepts and never answers: the socket timeout bounds the wait (two tries: a dead
+    connection is retried once, and each try is bounded, including redis-py's connect handshake)."""
     import socket
 
     listener = socket.socket()
@@ -98,7 +99,7 @@ async def test_blackholed_redis_times_out_instead_of_hanging() -> None:
     with pytest.raises(StateUnavailable):
         async with store.session("263771234567", "wamid.1"):
             pass
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.5
     await redis.aclose()
     listener.close()
 

@@ -115,7 +115,7 @@ async def test_every_shared_payload(path: Path, bot: Bot, redis_client: Redis) -
         channel = message.get("from") or message.get("from_user_id")
         replies = await bot.texts(channel)
         kind = message["type"]
-        if kind == "system":
+        if kind in ("system", "reaction"):  # Meta's notices and reactions (added or removed) get no reply
             assert replies == []
         elif kind == "text":
             assert replies == [f"#1: {message['text']['body']}"]
@@ -126,7 +126,7 @@ async def test_every_shared_payload(path: Path, bot: Bot, redis_client: Redis) -
             assert replies == [f"#1: {expected}"]
         elif kind == "button":
             assert replies == [f"#1: {message['button']['payload']}"]
-        else:  # media, location, reactions, unsupported, interactive without content
+        else:  # media, location, unsupported, interactive without content
             assert replies == [UNDERSTOOD]
         assert await redis_client.zscore(channel_keys(channel).seen, message["id"]) is not None
     for status in change_value.get("statuses", []):
@@ -264,23 +264,27 @@ class StealsTheLease:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self.side_effects = 0
+        self.stolen = False
 
     async def run(self, message: InboundMessage, state: StateManager) -> None:
-        if message.input_text == "steal":
+        if message.input_text == "steal" and not self.stolen:
+            self.stolen = True
             await self.redis.set(channel_keys(state.get_channel_id()).lease, "other-worker", px=50)
+        await asyncio.sleep(0.002)  # past the renewal margin below: hold_lease asks Redis
         await state.hold_lease()
         self.side_effects += 1
 
 
 async def test_a_step_whose_lease_was_taken_over_does_nothing_and_is_retried(redis_client: Redis) -> None:
     runner = StealsTheLease(redis_client)
-    async with running(make_app(redis=redis_client, runner=runner)) as bot:
+    always_renew = settings(state_lease_renew_margin_ms=29_999)
+    async with running(make_app(redis=redis_client, runner=runner, settings=always_renew)) as bot:
         body = body_of(text_message(ALICE, "steal"))
-        assert (await bot.post(body)).status_code == 503
-        assert runner.side_effects == 0 and await bot.outbox(ALICE) == []
-        await asyncio.sleep(0.1)  # the other worker's lease runs out
-        assert (await bot.post(body_of(text_message(ALICE, "fine")))).status_code == 200
+        assert (await bot.post(body)).status_code == 200  # accepted: the inbox holds it whatever happens next
+        # The first try loses its lease before the side effect and does nothing; the worker retries once the
+        # other worker's lease ran out, and that try does the work, once.
         assert runner.side_effects == 1
+        assert await redis_client.hget(channel_keys(ALICE).state, "v") == b"1"  # committed once
 
 
 async def test_a_full_batch_of_1000_messages_for_1000_people(bot: Bot, redis_client: Redis) -> None:

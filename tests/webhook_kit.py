@@ -93,8 +93,19 @@ class Bot:
         self.app = app
         self.client = client
 
-    async def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
-        return await self.client.post("/webhook", content=body, headers=signed(body) if headers is None else headers)
+    async def post(
+        self, body: bytes, headers: dict[str, str] | None = None, *, settle: bool = True
+    ) -> httpx.Response:
+        """POST a body; unless `settle` is False, wait until the workers handled everything it put in the inbox,
+        so a test reads the outcome as a person would a moment later."""
+        headers = signed(body) if headers is None else headers
+        response = await self.client.post("/webhook", content=body, headers=headers)
+        if settle and response.status_code == 200:
+            await self.settle()
+        return response
+
+    async def settle(self, within: float = 15.0) -> None:
+        await self.app.state.workers.settle(within)
 
     async def send(self, *messages: dict[str, Any]) -> httpx.Response:
         return await self.post(body_of(*messages))
@@ -103,6 +114,8 @@ class Bot:
         return await self.send(text_message(sender, text))
 
     async def outbox(self, channel: str, after: int = 0) -> list[dict[str, Any]]:
+        """What the channel was sent, once the workers handled everything queued (also /notify, /simulator)."""
+        await self.settle()
         response = await self.client.get(f"/dev/outbox/{channel}", params={"after": after})
         assert response.status_code == 200, response.text
         return [item["message"] for item in response.json()["items"]]

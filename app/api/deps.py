@@ -12,7 +12,9 @@ from fastapi import Depends, Request
 
 from app.config import Settings
 from app.flows.engine import Engine
+from app.inbox.inbox import Inbox
 from app.metrics import Metrics
+from app.sender.dead import DeadLetters
 from app.state.side_records import SideRecords
 from app.state.store import StateStore
 
@@ -32,6 +34,16 @@ async def get_engine(request: Request) -> Engine:
     return engine
 
 
+async def get_inbox(request: Request) -> Inbox:
+    inbox: Inbox = request.app.state.inbox
+    return inbox
+
+
+async def get_dead_letters(request: Request) -> DeadLetters:
+    dead: DeadLetters = request.app.state.dead_letters
+    return dead
+
+
 async def get_records(request: Request) -> SideRecords:
     records: SideRecords = request.app.state.records
     return records
@@ -45,5 +57,7 @@ async def get_metrics(request: Request) -> Metrics:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[StateStore, Depends(get_store)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+DeadLettersDep = Annotated[DeadLetters, Depends(get_dead_letters)]
+InboxDep = Annotated[Inbox, Depends(get_inbox)]
 RecordsDep = Annotated[SideRecords, Depends(get_records)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]

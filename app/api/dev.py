@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from app.api.deps import RecordsDep
 
+CHANNEL_PATTERN = r"^[A-Za-z0-9._:\-]{1,128}$"
 router = APIRouter(prefix="/dev", tags=["development"])
 
 
 class OutboxItem(BaseModel):
     seq: int
+    request: dict[str, Any] | None = None
+    """The exact Cloud API request body the send would have POSTed."""
     message: dict[str, Any]
+    """The message model it was built from."""
 
 
 class OutboxPage(BaseModel):
@@ -25,7 +29,17 @@ class OutboxPage(BaseModel):
 
 
 @router.get("/outbox/{channel_id}", response_model=OutboxPage, summary="Replies sent to a channel (dev outbox)")
-async def outbox(channel_id: str, records: RecordsDep, after: Annotated[int, Query(ge=0)] = 0) -> OutboxPage:
+async def outbox(
+    channel_id: Annotated[str, Path(pattern=CHANNEL_PATTERN)],
+    records: RecordsDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> OutboxPage:
     entries = await records.outbox_read(channel_id, after)
-    items = [OutboxItem(seq=e.seq, message=orjson.loads(e.message_json)) for e in entries]
+    items = [_item(e.seq, orjson.loads(e.message_json)) for e in entries]
     return OutboxPage(channel_id=channel_id, items=items, last_seq=items[-1].seq if items else after)
+
+
+def _item(seq: int, doc: dict[str, Any]) -> OutboxItem:
+    if "request" in doc and "message" in doc:
+        return OutboxItem(seq=seq, request=doc["request"], message=doc["message"])
+    return OutboxItem(seq=seq, message=doc)  # written before the sink kept request bodies

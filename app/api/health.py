@@ -16,7 +16,18 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Redis answers and the Lua scripts are loaded", response_model=None)
+@router.get(
+    "/ready",
+    summary="Redis answers and the Lua scripts are loaded",
+    response_model=None,
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ready"}}}},
+        503: {
+            "description": "The state store does not answer: take this instance out of rotation",
+            "content": {"application/json": {"example": {"status": "unavailable", "reason": "store unreachable"}}},
+        },
+    },
+)
 async def ready(store: StoreDep) -> dict[str, str] | JSONResponse:
     try:
         if await store.redis_atomic.ready():

@@ -2,23 +2,30 @@
 
 A member may not have written in 24 hours, and then WhatsApp accepts only a pre-approved template (131047), so
 the notice always goes out as the `credex_notification` template with the member's name and the message as its
-body parameters, through the same Delivery the flows' replies use (Cloud API, or the dev outbox).
+body parameters. It is queued in the inbox as replies for that person, so it is durable, keeps its place among
+the person's replies, and goes through the same sender (Cloud API, or the dev outbox).
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Annotated, Any, Literal
 
+import orjson
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Security, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Security, status
+from fastapi.openapi.models import Example
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.api.deps import SettingsDep
+from app.api.deps import InboxDep, SettingsDep
 from app.credex.wiring import SANDBOX_KEY
+from app.inbox.inbox import NewEntry
 from app.masking import mask_phone
-from app.state.store import AfterCommit
+from app.sender.replies import encode_replies
+from app.state.errors import StateError
+from app.state.side_records import PersonNotes
 from app.whatsapp.messages import Template
 
 log = structlog.get_logger(__name__)
@@ -32,6 +39,18 @@ CLIENT_KEY = APIKeyHeader(
     description="The client API key shared with credex-core (CREDEX_CLIENT_API_KEY).",
     auto_error=False,
 )
+
+
+NOTIFY_EXAMPLES: dict[str, Example] = {
+    "offer": {
+        "summary": "A new offer for a member",
+        "value": {
+            "phoneNumber": "263770000002",
+            "memberName": "Demo Bob",
+            "message": "Demo Alice offered you 25.00 USD secured. Open the bot to accept or decline.",
+        },
+    }
+}
 
 
 def _one_line(value: Any) -> Any:
@@ -51,15 +70,17 @@ class NotifyRequest(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
+    # Field before BeforeValidator, or the pattern (still enforced) drops out of the JSON schema.
     phone: Annotated[
         str,
-        BeforeValidator(_digits),
         Field(
             alias="phoneNumber",
             pattern=r"^[0-9]{8,15}$",
-            description="The member's WhatsApp number: 8 to 15 digits, country code first, no '+'",
+            description="The member's WhatsApp number: 8 to 15 digits, country code first; a leading '+' and "
+            "spaces are dropped before the check",
             examples=["263770000001"],
         ),
+        BeforeValidator(_digits),
     ]
     member_name: Annotated[
         str,
@@ -74,7 +95,9 @@ class NotifyRequest(BaseModel):
 
 
 class NotifyAccepted(BaseModel):
-    status: Literal["accepted"] = "accepted"
+    status: Literal["accepted", "opted_out"] = Field(
+        "accepted", description="`opted_out`: the member wrote *stop* and has not written since; nothing is sent"
+    )
     template: str = TEMPLATE_NAME
     recipient: str = Field(description="The phone number, masked")
 
@@ -97,14 +120,6 @@ async def require_client_key(settings: SettingsDep, key: Annotated[str | None, S
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or missing x-client-api-key")
 
 
-async def get_delivery(request: Request) -> AfterCommit:
-    """The Delivery the engine sends replies with (set when the app starts)."""
-    delivery: AfterCommit | None = getattr(request.app.state, "delivery", None)
-    if delivery is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "delivery not ready, retry later")
-    return delivery
-
-
 @router.post(
     "/notify",
     summary="credex-core asks us to notify a member on WhatsApp",
@@ -112,20 +127,45 @@ async def get_delivery(request: Request) -> AfterCommit:
     response_model=NotifyAccepted,
     dependencies=[Depends(require_client_key)],
     responses={
-        401: {"model": NotifyProblem, "description": "x-client-api-key missing or wrong"},
-        503: {"model": NotifyProblem, "description": "The service is starting; retry later"},
+        401: {
+            "model": NotifyProblem,
+            "description": "x-client-api-key missing or wrong",
+            "content": {"application/json": {"example": {"detail": "invalid or missing x-client-api-key"}}},
+        },
+        422: {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+            "description": "The body is not JSON, or a field is missing or out of bounds (phoneNumber not 8 to 15 "
+            "digits, memberName not 1 to 100 characters, message not 1 to 900): nothing is sent",
+        },
+        503: {
+            "model": NotifyProblem,
+            "description": "The inbox is unavailable (Redis did not acknowledge); retry later",
+            "content": {"application/json": {"example": {"detail": "inbox unavailable, retry later"}}},
+        },
     },
 )
 async def notify(
-    body: NotifyRequest,
-    background: BackgroundTasks,
-    delivery: Annotated[AfterCommit, Depends(get_delivery)],
+    body: Annotated[NotifyRequest, Body(openapi_examples=NOTIFY_EXAMPLES)],
+    request: Request,
+    inbox: InboxDep,
 ) -> NotifyAccepted:
-    """Accepted for delivery: the template is sent after the answer, so credex-core never waits on Meta."""
+    """Accepted once queued: the template is sent by the person's worker, so credex-core never waits on Meta.
+
+    A member who wrote *stop* gets nothing until they write again (Meta's opt-out policy); credex-core is told
+    so in the answer, still 202: the request was fine, and a retry would not change it."""
+    masked = mask_phone(body.phone)
+    notes: PersonNotes | None = getattr(request.app.state, "notes", None)
+    if notes is not None and await notes.opted_out(body.phone):
+        log.info("notify_skipped_opted_out", to=masked)
+        return NotifyAccepted(status="opted_out", recipient=masked)
     template = Template(
         name=TEMPLATE_NAME, language=TEMPLATE_LANGUAGE, body_parameters=(body.member_name, body.message)
     )
-    background.add_task(delivery, body.phone, [template])
-    masked = mask_phone(body.phone)
+    work = secrets.token_hex(8)
+    replies = [orjson.loads(r) for r in encode_replies(body.phone, f"notify.{work}", [template])]
+    try:
+        await inbox.append([NewEntry("r", body.phone, orjson.dumps({"work": work, "replies": replies}))])
+    except StateError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "inbox unavailable, retry later") from exc
     log.info("notify_accepted", to=masked, template=TEMPLATE_NAME)
     return NotifyAccepted(recipient=masked)

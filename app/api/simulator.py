@@ -49,7 +49,15 @@ router = APIRouter(prefix="/simulator", tags=["development"], dependencies=[Depe
 class SimulatorSend(BaseModel):
     """What the person did: typed `text`, or tapped a reply button / list row (`reply_id`, `reply_title`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"phone": "263770000002", "kind": "text", "text": "hi"},
+                {"phone": "263770000002", "kind": "button_reply", "reply_id": "menu", "reply_title": "Menu"},
+            ]
+        },
+    )
 
     phone: Phone
     kind: Literal["text", "button_reply", "list_reply"] = "text"

@@ -1,9 +1,9 @@
-"""The WhatsApp webhook: verification handshake (GET) and signed updates (POST)."""
+"""The WhatsApp webhook: verification handshake (GET) and signed updates (POST), acknowledged once the
+updates are durably in the inbox (app/inbox/), never after their handling (app/workers/)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
+import time
 from typing import Annotated, Literal
 
 import structlog
@@ -11,22 +11,15 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from app.api.deps import EngineDep, MetricsDep, RecordsDep, SettingsDep
-from app.flows.engine import Engine
-from app.masking import mask_phone
+from app.api.deps import InboxDep, MetricsDep, SettingsDep
+from app.api.webhook_docs import RECEIVE_OPENAPI, RECEIVE_RESPONSES, VERIFY_RESPONSES
+from app.config import Settings
+from app.inbox.inbox import Inbox, NewEntry
 from app.metrics import Metrics
 from app.state.errors import StateError
-from app.state.side_records import SideRecords
-from app.whatsapp.inbound import (
-    InboundError,
-    InboundMessage,
-    InboundStatus,
-    InvalidPayload,
-    WebhookPayload,
-    parse_body,
-    parse_updates,
-)
+from app.whatsapp.inbound import InvalidPayload
 from app.whatsapp.signature import SignatureCheck, verify_signature, verify_token_matches
+from app.whatsapp.split import load_body, split_body
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["whatsapp"])
@@ -36,18 +29,16 @@ class WebhookAck(BaseModel):
     status: Literal["ok", "ignored"]
     messages: int = 0
     statuses: int = 0
+    rejected: int = 0
+    """Malformed updates: logged with their JSON path, counted, acknowledged; the others are unaffected."""
     detail: str | None = None
-
-
-class WebhookProblem(BaseModel):
-    detail: str
 
 
 @router.get(
     "/webhook",
     summary="Meta's verification handshake",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}, "description": "hub.challenge, verbatim"}, 403: {}},
+    responses=VERIFY_RESPONSES,
 )
 async def verify(
     settings: SettingsDep,
@@ -66,30 +57,29 @@ async def verify(
     "/webhook",
     summary="Updates from the WhatsApp Cloud API",
     response_model=WebhookAck,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": WebhookPayload.model_json_schema(ref_template="#/components/schemas/{model}")
-                }
-            },
-        }
-    },
-    responses={
-        401: {"model": WebhookProblem, "description": "X-Hub-Signature-256 missing"},
-        403: {"model": WebhookProblem, "description": "signature does not match the raw body"},
-        413: {"model": WebhookProblem, "description": "body larger than WEBHOOK_MAX_BYTES"},
-        503: {"model": WebhookProblem, "description": "state store unavailable: Meta retries later"},
-    },
+    openapi_extra=RECEIVE_OPENAPI,
+    responses=RECEIVE_RESPONSES,
 )
 async def receive(
     request: Request,
     settings: SettingsDep,
-    engine: EngineDep,
-    records: RecordsDep,
+    inbox: InboxDep,
     metrics: MetricsDep,
     signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
+) -> WebhookAck | JSONResponse:
+    """Verify, split, validate each update on its own, append the valid ones to the inbox, answer.
+
+    Nothing here waits for credex-core or the Cloud API: the workers do that after the 200.
+    """
+    started = time.perf_counter()
+    try:
+        return await _receive(request, settings, inbox, metrics, signature)
+    finally:
+        metrics.webhook_seconds.observe(time.perf_counter() - started)
+
+
+async def _receive(
+    request: Request, settings: Settings, inbox: Inbox, metrics: Metrics, signature: str | None
 ) -> WebhookAck | JSONResponse:
     body = await _read_limited(request, settings.webhook_max_bytes)
     if body is None:
@@ -102,69 +92,30 @@ async def receive(
     if check is not SignatureCheck.OK:
         return _problem(metrics, 403, "invalid signature")
     try:
-        payload = parse_body(body)
+        split = split_body(load_body(body))
     except InvalidPayload as exc:
         # A retry would carry the same bytes: acknowledge so Meta does not resend it for 7 days.
         log.error("webhook_invalid_payload", reason=str(exc))
         metrics.webhook_requests.labels("invalid").inc()
         return WebhookAck(status="ignored", detail="invalid payload")
-    updates = parse_updates(payload)
-    by_channel: dict[str, list[InboundMessage | InboundStatus]] = defaultdict(list)
-    for update in updates:
-        if isinstance(update, InboundError):
-            log.warning("whatsapp_value_error", code=update.code, title=update.title)
-        elif update.channel_id is not None:
-            by_channel[update.channel_id].append(update)
-        else:
-            log.info("whatsapp_status_without_channel", status=update.status)
-    results = await asyncio.gather(
-        *(_handle_channel(items, engine, records, metrics) for items in by_channel.values()), return_exceptions=True
-    )
-    failures = [r for r in results if isinstance(r, BaseException)]
-    for failure in failures:
-        if not isinstance(failure, StateError):
-            raise failure
-    if failures:
-        log.warning("webhook_retry_later", reason=str(failures[0]))
-        return _problem(metrics, 503, "state store unavailable, retry later")
+    for rejected in split.rejected:
+        log.warning("webhook_update_rejected", path=rejected.path, reason=rejected.reason)
+        metrics.rejected_updates.labels(rejected.part).inc()
+    entries = [NewEntry("m" if u.kind == "message" else "s", u.channel_id, u.data) for u in split.units]
+    try:
+        await inbox.append(entries)
+    except StateError as exc:
+        log.warning("webhook_retry_later", reason=str(exc))
+        return _problem(metrics, 503, "inbox unavailable, retry later")
+    for entry in entries:
+        metrics.inbox_appended.labels(entry.kind).inc()
     metrics.webhook_requests.labels("ok").inc()
     return WebhookAck(
         status="ok",
-        messages=sum(isinstance(u, InboundMessage) for u in updates),
-        statuses=sum(isinstance(u, InboundStatus) for u in updates),
+        messages=sum(u.kind == "message" for u in split.units),
+        statuses=sum(u.kind == "status" for u in split.units),
+        rejected=len(split.rejected),
     )
-
-
-async def _handle_channel(
-    items: list[InboundMessage | InboundStatus], engine: Engine, records: SideRecords, metrics: Metrics
-) -> None:
-    """One person's updates, strictly in order; a store failure stops the rest (they come back on retry)."""
-    for item in items:
-        structlog.contextvars.bind_contextvars(
-            correlation_id=item.message_id, channel=mask_phone(item.channel_id or "")
-        )
-        try:
-            if isinstance(item, InboundMessage):
-                outcome = await engine.handle(item)
-                log.info("message_handled", type=item.type, outcome=outcome.value)
-            else:
-                await _record_status(item, records, metrics)
-        except ValueError as exc:  # a channel id we cannot key (malformed): skip it, never loop on it
-            log.warning("update_skipped", reason=str(exc))
-        finally:
-            structlog.contextvars.unbind_contextvars("correlation_id", "channel")
-
-
-async def _record_status(status: InboundStatus, records: SideRecords, metrics: Metrics) -> None:
-    assert status.channel_id is not None
-    if not await records.mark_status(status.channel_id, status.message_id, status.status):
-        metrics.duplicates.inc()
-        return
-    metrics.statuses.labels(status.status).inc()
-    if status.status == "failed":
-        for error in status.errors or []:
-            metrics.status_failures.labels(str(error.code)).inc()
-            log.warning("whatsapp_delivery_failed", code=error.code, title=error.title)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from app.components.base import (
     MAX_ATTEMPTS,
@@ -21,8 +22,9 @@ from app.components.base import (
     StepContext,
     notice,
 )
-from app.components.handlers import all_accounts
+from app.components.handlers import all_accounts, refresh_dashboard
 from app.components.handles import HANDLE_MAX, HANDLE_MIN, member_denom, parse_handle
+from app.components.intents import IntentWrite
 from app.components.money import format_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models import MEMBERTIER_SUBSCRIPTION_DAYS, AccountType, DashboardAccount, Denomination
@@ -97,10 +99,29 @@ class UpgradeConfirm(ConfirmComponent):
         return fit(body, INTERACTIVE_BODY_MAX, field="upgrade.summary")
 
 
-class Subscribe(ApiComponent):
-    """createRecurring (MEMBERTIER_SUBSCRIPTION), once per confirmation."""
+class Subscribe(IntentWrite):
+    """createRecurring (MEMBERTIER_SUBSCRIPTION), exactly once: after an unfinished try, the member's tier on a
+    fresh dashboard says whether it took effect."""
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    operation = "createRecurring"
+
+    def identity(self, ctx: StepContext) -> list[Any]:
+        account = personal_account(ctx.state)
+        return [account.account_id if account else None, "MEMBERTIER_SUBSCRIPTION"]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {"tier_before": ctx.state.get("member").member_tier}
+
+    def what(self, ctx: StepContext) -> str:
+        return "Your upgrade to the Entrepreneur tier"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        if not (await refresh_dashboard(ctx, auth)).valid:
+            return None
+        tier = ctx.state.get("member").member_tier
+        return tier is not None and tier > (intent.get("tier_before") or 0)
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         account = personal_account(ctx.state)
         if account is None:
             return ValidationResult.failure(
@@ -140,6 +161,12 @@ class AccountChoice(InputComponent):
     """A list of the member's accounts; the choice becomes `active_account_id` (validated by update_state)."""
 
     outcomes = frozenset({"ok", "back"})
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Choose the account you want to act for (your personal account, or a business account you own "
+            "or were authorized on), or type its handle. The dashboard and your offers then use that account."
+        )
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         accounts = all_accounts(ctx.state)
@@ -187,6 +214,9 @@ def suggest_handle(name: str) -> str | None:
 class BusinessName(InputComponent):
     field = "account_name"
 
+    def help(self, ctx: StepContext) -> str:
+        return "Type the business's name as customers know it, like *Alice's Bakery*: 3 to 50 characters."
+
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         return [Text(body="What is the *name of the business*? (3 to 50 characters)")]
 
@@ -206,6 +236,12 @@ class BusinessName(InputComponent):
 
 class BusinessHandle(InputComponent):
     field = "account_handle"
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "A handle is the short name people type to send the business offers, like *alices_bakery*: 3 to 30 "
+            "lowercase letters, digits or underscores, and not taken by another account."
+        )
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         suggestion = suggest_handle(str(ctx.data.get("account_name", "")))
@@ -248,12 +284,33 @@ class BusinessConfirm(ConfirmComponent):
         return fit(body, INTERACTIVE_BODY_MAX, field="business.summary")
 
 
-class CreateBusiness(ApiComponent):
-    """createAccount (BUSINESS), once per confirmation; a handle taken meanwhile goes back to the handle."""
+class CreateBusiness(IntentWrite):
+    """createAccount (BUSINESS), exactly once: after an unfinished try, a fresh dashboard says whether the
+    account exists. A handle taken meanwhile goes back to the handle."""
 
     outcomes = frozenset({"ok", "taken"})
+    operation = "createAccount"
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    def identity(self, ctx: StepContext) -> list[Any]:
+        return [ctx.data.get("account_handle")]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {}
+
+    def what(self, ctx: StepContext) -> str:
+        return f"Opening *{ctx.data.get('account_name')}*"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        if not (await refresh_dashboard(ctx, auth)).valid:
+            return None
+        return any(a.account_handle == ctx.data.get("account_handle") for a in all_accounts(ctx.state))
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        name = ctx.data.get("account_name")
+        ctx.send(notice(f"✅ *{name}* is open. Choose *Switch account* in the menu to act for it."))
+        return ValidationResult.success()
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         data = ctx.data
         try:
             response = await ctx.credex.create_account(

@@ -31,7 +31,7 @@ from app.state.manager import StateManager
 from app.state.models import FlowData
 from app.state.results import ErrorContext, ErrorHandler, ValidationResult
 from app.whatsapp.inbound import InboundMessage
-from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text
+from app.whatsapp.messages import FOOTER_MAX, Button, ListMessage, OutboundMessage, ReplyButtons, Text
 
 Kind = Literal["display", "input", "confirm", "api"]
 AWAIT = "await"
@@ -39,6 +39,8 @@ AWAIT = "await"
 MAX_ATTEMPTS = 3
 """Wrong answers in a row before the menu is offered, wherever they are counted."""
 TOO_MANY = "That didn't work {n} times, so let's go back to the menu."
+LEAVE_HINT = "Type cancel to stop, or help."
+"""The footer (plain text, at most 60 characters) of every question that is part of a flow: how to leave."""
 
 
 class ReadOnlyState:
@@ -67,6 +69,8 @@ class StepContext:
     message: InboundMessage | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     kind: Kind | None = None
+    phone_region: str = "ZW"
+    """Where a phone number typed without its country code is read from (DEFAULT_PHONE_REGION)."""
 
     @property
     def credex(self) -> CredexClient:
@@ -106,6 +110,19 @@ class Component(ABC):
     waits: ClassVar[bool] = False
     outcomes: frozenset[str] = frozenset({"ok"})
     """Outcomes this component returns besides the runner's shared ones; each needs a transition."""
+    takes_contact: ClassVar[bool] = False
+    """A shared contact card is an answer here (its phone number, as a handle), not something to explain."""
+    hint: ClassVar[str | None] = LEAVE_HINT
+    """Shown under the question (a footer, or a last line of text): how to leave this step."""
+
+    def help(self, ctx: StepContext) -> str:
+        """What this step wants, in plain words, for *help* typed here."""
+        return "I am waiting for your answer to the question above."
+
+    def stale(self, ctx: StepContext, tap: str) -> str | None:
+        """What to say for a tap on a button of an earlier message, when this step knows better than the
+        runner's general "That button is from an earlier message" (never the button's id)."""
+        return None
 
     @property
     def name(self) -> str:
@@ -145,7 +162,7 @@ class InputComponent(Component):
         """Parse one answer; a failure's error is shown to the person before the question is asked again."""
 
     async def enter(self, ctx: StepContext) -> ValidationResult:
-        ctx.send(*self.prompt(ctx))
+        ctx.send(*with_hint(self.prompt(ctx), self.hint))
         return ValidationResult.success(outcome=AWAIT)
 
     async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
@@ -165,7 +182,7 @@ STALE_ANSWER = (
     "To go ahead, tap *{yes}* below, or *{no}* to stop."
 )
 YES_WORDS = frozenset({"yes", "y", "ok", "confirm", "sign", "sign and send", "send", "1"})
-NO_WORDS = frozenset({"no", "n", "cancel", "stop", "2"})
+NO_WORDS = frozenset({"no", "n", "cancel", "stop", "2", "not now", "change"})
 
 
 class ConfirmComponent(Component):
@@ -178,7 +195,8 @@ class ConfirmComponent(Component):
     waits = True
     outcomes = frozenset({"yes", "no"})
     yes_title: ClassVar[str] = "Confirm"
-    no_title: ClassVar[str] = "Cancel"
+    no_title: ClassVar[str] = "Not now"
+    """Never "Cancel" alone: beside "Decline" or "Cancel offer" it would be ambiguous."""
 
     @abstractmethod
     def summary(self, ctx: StepContext) -> str: ...
@@ -199,8 +217,11 @@ class ConfirmComponent(Component):
         nonce = secrets.token_hex(4)
         ctx.put(confirm_nonce=nonce, confirm_at=int(ctx.now().timestamp()))
         buttons = [Button(id=f"yes:{nonce}", title=self.yes_title), Button(id=f"no:{nonce}", title=self.no_title)]
-        ctx.send(ReplyButtons(body=self.summary(ctx), buttons=buttons))
+        ctx.send(*with_hint([ReplyButtons(body=self.summary(ctx), buttons=buttons)], self.hint))
         return ValidationResult.success(outcome=AWAIT)
+
+    def help(self, ctx: StepContext) -> str:
+        return f"Tap *{self.yes_title}* to go ahead, or *{self.no_title}* to stop without sending anything."
 
     async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
         answer = text.strip().lower()
@@ -225,13 +246,16 @@ class ConfirmComponent(Component):
 class ApiComponent(Component):
     kind = "api"
     outcomes = frozenset({"ok"})
+    fences_itself: ClassVar[bool] = False
+    """Writes fence (and record their intent) in one script of their own; reads renew the lease first."""
 
     @abstractmethod
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
         """Make the call(s) and update state from the response; raise credex errors, they are mapped here."""
 
     async def enter(self, ctx: StepContext) -> ValidationResult:
-        await ctx.state.hold_lease()  # a taken-over channel must not reach credex-core: raises, nothing written
+        if not self.fences_itself:
+            await ctx.state.hold_lease()  # a taken-over channel must not reach credex-core: raises, nothing written
         auth = ctx.auth()
         try:
             return await self.call(ctx, auth)
@@ -253,10 +277,24 @@ class ApiComponent(Component):
 
 
 UNCONFIRMED = (
-    "We could not confirm that this went through. Please check your dashboard before trying again: type *menu*."
+    "We could not confirm that this went through. Please check your dashboard (type *menu*). If it is not there,"
+    " you can simply do it again: we check with credex first, so it is never done twice."
 )
 UNAVAILABLE = "The credex service is not answering right now. Nothing was changed. Please try again in a moment."
 
 
 def notice(text: str) -> Text:
     return Text.safe(text)
+
+
+def with_hint(messages: Sequence[OutboundMessage], hint: str | None) -> list[OutboundMessage]:
+    """The question with its way out: the footer of a button or list message, else a last line of text."""
+    out = list(messages)
+    if not hint or not out:
+        return out
+    last = out[-1]
+    if isinstance(last, ReplyButtons | ListMessage) and last.footer is None:
+        out[-1] = last.model_copy(update={"footer": hint[:FOOTER_MAX]})
+    elif isinstance(last, Text) and hint not in last.body:
+        out[-1] = Text.safe(f"{last.body}\n\n_{hint}_")
+    return out

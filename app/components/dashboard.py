@@ -110,14 +110,26 @@ class DashboardView(DisplayComponent):
             lines.append(f"*Net assets*  {format_amount(net.amount, net.denomination or a.default_denom)}")
         if f.tier < 3 and member.remaining_available_usd is not None:
             lines.append(f"*Daily limit left*  {format_amount(member.remaining_available_usd, 'USD')}")
-        lines.append(f"\nPending: {f.incoming} offer(s) to you, {f.outgoing} from you")
+        lines.append(f"\nPending: {offers(f.incoming)} to you, {f.outgoing} from you")
         return [Text.safe("\n".join(lines))]
+
+
+def offers(n: int) -> str:
+    return "1 offer" if n == 1 else f"{n} offers"
 
 
 class MenuChoice(InputComponent):
     """The list of actions; a shortcut typed here jumps straight to an offer's confirmation."""
 
     page = 0
+    hint = "Type help to see what you can type."
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Tap *Choose* and pick an action, or type its name or its number in the list. To offer straight "
+            "away, type a shortcut: *5=>handle* offers 5 secured, *5->handle* offers 5 unsecured (due in 4 "
+            "weeks), *5->handle=2026-12-24* with a due date. A person's handle is their phone number."
+        )
 
     def __init__(self, enabled: frozenset[str]) -> None:
         self.enabled = enabled
@@ -140,7 +152,7 @@ class MenuChoice(InputComponent):
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
         choice = text.strip()
         if "shortcut" in self.enabled and looks_like_shortcut(choice):
-            parsed = parse_shortcut(choice, ctx.now().date(), member_denom(ctx))
+            parsed = parse_shortcut(choice, ctx.now().date(), member_denom(ctx), ctx.phone_region)
             if not parsed.valid:
                 return parsed
             offer = parsed.value

@@ -7,6 +7,7 @@ page without another read; Next and Previous fetch the neighbouring page.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from app.whatsapp.messages import ListMessage, OutboundMessage, Row, Section, fi
 PAGE_SIZE = 5
 """Entries per page: with Previous, Next and Menu the list keeps to 8 of WhatsApp's 10 rows."""
 NEXT_ID, PREVIOUS_ID, MENU_ID = "next", "previous", "menu"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 EMPTY = "Your ledger is empty: no credex has been settled on this account yet."
 
 
@@ -90,7 +92,7 @@ class LedgerChoice(InputComponent):
             Row.safe(
                 e["credex_id"],
                 f"{signed_amount(e['amount'], e['denomination'])} · {e['counterparty']}",
-                " · ".join(p for p in (e["description"], e["date"]) if p),
+                " · ".join(p for p in (e["description"], day(e["date"])) if p),
             )
             for e in data.get("entries") or []
         ]
@@ -125,6 +127,12 @@ class LedgerChoice(InputComponent):
             f"I don't know *{fit(text.strip(), 40)}* here. Please choose an entry, or Next, Previous or Menu."
         )
 
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "This is your ledger, newest first. Tap *Ledger* and choose an entry to see it in full, or *Next* "
+            "and *Previous* for other pages (you can also type the entry's number in the list)."
+        )
+
 
 class OpenEntry(ApiComponent):
     """getCredex for the chosen entry, seen from the active account."""
@@ -136,19 +144,42 @@ class OpenEntry(ApiComponent):
         return stored if not stored.valid else ValidationResult.success()
 
 
+def day(iso: str | None) -> str:
+    """'2026-12-15' → '15 Dec 2026' (no locale: the same on every server)."""
+    if not iso:
+        return ""
+    try:
+        when = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
+
+
+def entry_sentence(entry: dict[str, Any]) -> str:
+    """'Alice's Shop owes you 30.00 USD, due 15 Dec 2026.' — who owes or paid whom, never a raw id."""
+    amount = str(entry.get("amount") or "an amount")
+    outgoing = amount.startswith("-")
+    amount = amount.lstrip("+-")
+    who = str(entry.get("counterparty") or "someone")
+    status = str(entry.get("status") or "").upper()
+    due = f", due {day(entry.get('due_date'))}" if entry.get("due_date") else ""
+    if status == "OWES":
+        return f"You owe {who} {amount}{due}." if outgoing else f"{who} owes you {amount}{due}."
+    if status == "CLEARED":
+        return f"You paid {who} {amount}, secured." if outgoing else f"{who} paid you {amount}, secured."
+    if status in ("OFFERS", "PENDING"):
+        return f"Your offer of {amount} to {who} is pending." if outgoing else f"{who} offers you {amount}{due}."
+    kind = "secured" if entry.get("secured") else "unsecured"
+    said = {"DECLINED": "was declined", "CANCELLED": "was cancelled", "EXPIRED": "expired"}.get(status, "")
+    side = f"to {who}" if outgoing else f"from {who}"
+    article = "A" if kind == "secured" else "An"
+    return f"{article} {kind} credex of {amount} {side}" + (f" {said}." if said else f"{due}.")
+
+
 class EntryView(DisplayComponent):
     def render(self, view: ReadOnlyState) -> Sequence[OutboundMessage]:
         entry = view.get_flow_state().data.get("entry") or {}
-        lines = [
-            "*Credex details*",
-            f"Amount: {entry.get('amount', '?')}",
-            f"With: {entry.get('counterparty', '?')}",
-            f"Kind: {'secured' if entry.get('secured') else 'unsecured'} ({str(entry.get('status', '')).lower()})",
-        ]
-        if entry.get("due_date"):
-            lines.append(f"Due: {entry['due_date']}")
+        lines = ["*Credex details*", entry_sentence(entry)]
         if entry.get("created"):
-            lines.append(f"Created: {entry['created']}")
-        if entry.get("credex_id"):
-            lines.append(f"ID: {entry['credex_id']}")
+            lines.append(f"Made on {day(entry['created'])}.")
         return [notice("\n".join(lines))]

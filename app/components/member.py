@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from app.components.base import ApiComponent, InputComponent, ReadOnlyState, StepContext
+from app.components.base import ApiComponent, ConfirmComponent, InputComponent, ReadOnlyState, StepContext
 from app.components.handlers import refresh_dashboard
+from app.components.intents import IntentWrite
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
-from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text
+from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text, fit
 
 NAME = re.compile(r"^[^\W\d_]+(?:[ '\-’][^\W\d_]+)*$")
 NAME_MIN, NAME_MAX = 3, 50
@@ -62,6 +63,13 @@ class Welcome(InputComponent):
     """The first message a stranger gets: what VimbisoPay is, and one button to join."""
 
     outcomes = frozenset({"ok"})
+    hint = "Type help to learn more."
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "VimbisoPay lets you offer and accept credex (payments and promises to pay) on WhatsApp. Tap "
+            "*Become a member* to join: I will ask your first and last name, and that is all."
+        )
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         body = (
@@ -80,12 +88,23 @@ class NameInput(InputComponent):
     label: ClassVar[str] = "name"
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
-        return [Text(body=f"What is your *{self.label}*?")]
+        return [Text(body=f"What is your *{self.label}*? (at least {NAME_MIN} letters)")]
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            f"Type your {self.label} as you want it on your account, like *Tariro*. credex needs at least "
+            f"{NAME_MIN} letters for each name; you will see the whole name before anything is registered."
+        )
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
         name = " ".join(text.split())
-        if not NAME_MIN <= len(name) <= NAME_MAX:
-            return ValidationResult.failure(f"Your {self.label} must be {NAME_MIN} to {NAME_MAX} characters long.")
+        if len(name) < NAME_MIN:
+            return ValidationResult.failure(
+                f"credex needs a {self.label} of at least {NAME_MIN} letters, and *{fit(name, 20)}* has "
+                f"{len(name)}. If yours is shorter, type it with another of your names, like *Jo Anne*."
+            )
+        if len(name) > NAME_MAX:
+            return ValidationResult.failure(f"Your {self.label} can be at most {NAME_MAX} characters long.")
         if not NAME.match(name):
             return ValidationResult.failure(
                 f"Your {self.label} may contain only letters, spaces, hyphens and apostrophes."
@@ -103,10 +122,49 @@ class LastName(NameInput):
     field = "last_name"
 
 
-class Onboard(ApiComponent):
-    """onboardMember with USD as the default denomination, then the new member's dashboard."""
+class ConfirmName(ConfirmComponent):
+    """The whole name before onboardMember: a name typed wrong (or a button read as one) is fixed here."""
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    yes_title = "Yes, register me"
+    no_title = "Change name"
+
+    def summary(self, ctx: StepContext) -> str:
+        name = fit(f"{ctx.data.get('first_name', '')} {ctx.data.get('last_name', '')}".strip(), 110)
+        return f"You will be registered as *{name}*. Is that correct?"
+
+    def help(self, ctx: StepContext) -> str:
+        return f"Tap *{self.yes_title}* to open your account with this name, or *{self.no_title}* to type it again."
+
+
+class Onboard(IntentWrite):
+    """onboardMember with USD as the default denomination, then the new member's dashboard; exactly once:
+    after an unfinished try, a login says whether the member exists."""
+
+    operation = "onboardMember"
+
+    def identity(self, ctx: StepContext) -> list[Any]:
+        return [ctx.data.get("first_name"), ctx.data.get("last_name")]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {}
+
+    def what(self, ctx: StepContext) -> str:
+        return "Your registration"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        try:
+            response = await ctx.credex.login(auth)
+        except CredexRejected as exc:
+            return False if exc.status in (400, 404) else None
+        if response.details.member_id:
+            ctx.state.update_state({"member": {"member_id": response.details.member_id}})
+        return True
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        ctx.send(Text.safe(f"🎉 Welcome, {ctx.data.get('first_name')}! Your account is ready."))
+        return ValidationResult.success()
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         data = ctx.data
         response = await ctx.credex.onboard_member(
             auth,

@@ -19,6 +19,7 @@ from app.components.account import BACK, missed
 from app.components.base import ApiComponent, ConfirmComponent, InputComponent, StepContext, notice
 from app.components.handlers import active_account
 from app.components.handles import parse_handle
+from app.components.intents import IntentWrite
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models import AccountType, DashboardAccount
 from app.state.manager import StateManager
@@ -63,14 +64,21 @@ class MemberHandle(InputComponent):
     """The handle of the member to authorize; looked up in the next step."""
 
     field = "target"
+    takes_contact = True
     question: ClassVar[str] = "Type the *handle* of the member who may act for *{account}*."
     owner_allowed: ClassVar[bool] = False
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Type the member's handle: for a person, their phone number, like *077 123 4567* or "
+            "*+263 77 123 4567*. You can also share their contact card. You confirm before anything changes."
+        )
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         return [Text.safe(self.question.format(account=account_name(ctx)))]
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
-        parsed = parse_handle(text, "member handle")
+        parsed = parse_handle(text, "member handle", ctx.phone_region)
         if not parsed.valid:
             return parsed
         if not self.owner_allowed and parsed.value == own_handle(ctx):
@@ -116,6 +124,11 @@ class MemberPick(InputComponent):
     def more_rows(self, ctx: StepContext) -> list[Row]:
         return []
 
+    takes_contact = True
+
+    def help(self, ctx: StepContext) -> str:
+        return "Choose a member from the list (or type their number in it), or type another member's handle."
+
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         account = account_name(ctx)
         rows = [row for row, _ in self.known(ctx)] + self.more_rows(ctx)
@@ -139,7 +152,7 @@ class MemberPick(InputComponent):
         picked = self.pick(ctx, choice)
         if picked is not None:
             return picked
-        parsed = parse_handle(text, "member handle")
+        parsed = parse_handle(text, "member handle", ctx.phone_region)
         if not parsed.valid:
             return ValidationResult.failure(f"{parsed.error} Or choose from the list.")
         return self.typed_handle(ctx, str(parsed.value))
@@ -225,35 +238,47 @@ class SendToConfirm(ConfirmComponent):
         return fit(body, INTERACTIVE_BODY_MAX, field="send_to.summary")
 
 
-class MemberWrite(ApiComponent):
-    """One account write per confirmation; a refusal the person can fix goes back to the choice ("retry")."""
+class MemberWrite(IntentWrite):
+    """One account write per confirmation; a refusal the person can fix goes back to the choice ("retry").
+    Authorizing, removing and routing offers have the same effect done twice, so after an unfinished try the
+    write is made again (exactly once in effect) rather than reconciled."""
 
     outcomes = frozenset({"ok", "retry"})
-    hint: ClassVar[str] = ""
+    refusal_hint: ClassVar[str] = ""
     """Added to a fixable refusal: what the person can do about it."""
+    repeatable = True
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    def identity(self, ctx: StepContext) -> list[Any]:
+        chosen = ctx.data.get("target") or {}
+        return [ctx.state.get("active_account_id"), chosen.get("handle"), chosen.get("member_id")]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {}
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         account = owned_business(ctx.state)
         if account is None:
             return ValidationResult.failure(NOT_BUSINESS, outcome="rejected")
         chosen = ctx.data.get("target") or {}
         try:
-            done = await self.write(ctx, auth, account, chosen)
+            done = await self.apply(ctx, auth, account, chosen)
         except CredexRejected as exc:
             if exc.status not in FIXABLE:
                 raise
-            ctx.send(notice(f"⚠️ {exc.message}{self.hint}"))
+            ctx.send(notice(f"⚠️ {exc.message}{self.refusal_hint}"))
             return ValidationResult.failure(exc.message, outcome="retry")
         ctx.send(notice(f"✅ {done}"))
         return ValidationResult.success()
 
     @abstractmethod
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         """Make the one write and say what it did."""
 
 
 class Authorize(MemberWrite):
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    operation = "authorizeForAccount"
+
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         handle = str(chosen["handle"])
         key = ctx.operation_key("authorizeForAccount", account.account_id, handle)
         await ctx.credex.authorize_for_account(auth, account.account_id, handle, idempotency_key=key)
@@ -261,7 +286,9 @@ class Authorize(MemberWrite):
 
 
 class Unauthorize(MemberWrite):
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    operation = "unauthorizeForAccount"
+
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         member_id = str(chosen["member_id"])
         key = ctx.operation_key("unauthorizeForAccount", account.account_id, member_id)
         await ctx.credex.unauthorize_for_account(auth, account.account_id, member_id, idempotency_key=key)
@@ -269,9 +296,10 @@ class Unauthorize(MemberWrite):
 
 
 class SendOffersTo(MemberWrite):
-    hint = " Authorize them first: menu, *Authorize member*."
+    operation = "updateSendOffersTo"
+    refusal_hint = " Authorize them first: menu, *Authorize member*."
 
-    async def write(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
+    async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
         member_id = str(chosen["member_id"])
         key = ctx.operation_key("updateSendOffersTo", account.account_id, member_id)
         response = await ctx.credex.update_send_offers_to(auth, account.account_id, member_id, idempotency_key=key)

@@ -10,12 +10,12 @@ import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 
-from app.components.base import EARLIER_BUTTON, YES_WORDS, InputComponent, StepContext, notice
-from app.components.handlers import active_account
+from app.components.base import AWAIT, EARLIER_BUTTON, YES_WORDS, InputComponent, StepContext, notice, with_hint
+from app.components.dates import default_due
 from app.components.handles import member_denom
 from app.components.limits import offer_problem
 from app.components.money import ASK, choices_of, format_amount, parse_amount
-from app.components.offers import kind_of
+from app.components.offers import UNSECURED_WORDS, a_kind, amount_text, secured_balance
 from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
 from app.whatsapp.messages import Button, OutboundMessage, ReplyButtons, Text
@@ -48,20 +48,42 @@ class OfferAmount(InputComponent):
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
         secured = bool(ctx.data.get("secured"))
-        lines = [f"How much do you want to offer as a *{kind_of(ctx.data)}* credex?"]
-        account = active_account(ctx.state)
-        if secured and account is not None:
-            held = account.balances.secured_net_balances_by_denom
-            have = ", ".join(format_amount(m.amount, m.denomination or account.default_denom) for m in held)
-            lines.append(f"Your secured balance: {have or 'none yet'}.")
+        lines = [f"How much do you want to offer as {a_kind(ctx.data)}?"]
+        if secured:
+            have = secured_balance(ctx)
+            lines.append(f"Your secured balance: {', '.join(have) or 'none yet'}.")
+            if not have:
+                lines.append("A secured offer needs a secured balance: type *unsecured* to make it unsecured.")
         lines.append(f"Type it like *20* ({member_denom(ctx).value}), *20 USD* or *ZWG 5.50*.")
         return [Text.safe("\n".join(lines))]
+
+    def help(self, ctx: StepContext) -> str:
+        text = (
+            f"Type the amount to offer, like *20* (in {member_denom(ctx).value}), *20 USD* or *ZWG 5.50*. "
+            "Only the amount: I ask who it is for next."
+        )
+        if ctx.data.get("secured"):
+            text += " A secured offer comes from your secured balance; type *unsecured* to promise to pay later."
+        return text
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
         return parse_amount(text, member_denom(ctx))
 
     async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
+        if ctx.data.get("secured") and " ".join(text.lower().split()) in UNSECURED_WORDS:
+            return self._unsecured(ctx)
         return take_amount(ctx, self.validate(ctx, text))
+
+    def _unsecured(self, ctx: StepContext) -> ValidationResult:
+        """The same offer, unsecured, due in 4 weeks (the confirmation shows the date; Don't send still sends
+        nothing). Without an amount yet, the amount is asked again, now for an unsecured credex."""
+        ctx.put(secured=False)
+        if ctx.data.get("amount") and ctx.data.get("receiver_account_id"):
+            ctx.put(due_date=default_due(ctx.now().date()).isoformat())
+            ctx.send(notice(f"OK, an *unsecured* offer of {amount_text(ctx.data)}, due in 4 weeks."))
+            return ValidationResult.success(outcome="ok")
+        ctx.send(*with_hint(self.prompt(ctx), self.hint))
+        return ValidationResult.success(outcome=AWAIT)
 
 
 class AmountCheck(InputComponent):

@@ -23,8 +23,9 @@ from app.components.base import (
     notice,
 )
 from app.components.dates import MAX_DUE, default_due, parse_due_date
-from app.components.handlers import active_account
+from app.components.handlers import active_account, refresh_dashboard
 from app.components.handles import parse_handle
+from app.components.intents import IntentWrite
 from app.components.money import format_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_common import Denomination
@@ -36,10 +37,31 @@ AMOUNT_CODES = frozenset({"INSUFFICIENT_SECURED_BALANCE", "INSUFFICIENT_TIER", "
 """createCredex refusals a smaller or different amount can fix: the person is asked for the amount again."""
 DATE_CODES = frozenset({"INVALID_DATE"})
 CANCELLED = "Offer cancelled, nothing was sent."
+UNSECURED_WORDS = frozenset({"unsecured", "make it unsecured", "offer unsecured", "unsecured offer"})
+"""Typed at a secured offer's amount: the same offer as an unsecured one (a way out for an empty balance)."""
+
+
+def _outgoing(state: Any) -> list[Any]:
+    account = active_account(state)
+    return list(account.pending_offers.outgoing) if account is not None else []
 
 
 def kind_of(data: dict[str, Any]) -> str:
     return "secured" if data.get("secured") else "unsecured"
+
+
+def a_kind(data: dict[str, Any]) -> str:
+    """'a *secured* credex' / 'an *unsecured* credex'."""
+    return "a *secured* credex" if data.get("secured") else "an *unsecured* credex"
+
+
+def secured_balance(ctx: StepContext) -> list[str]:
+    """The active account's secured balances, formatted ('488.00 USD'); empty when it has none."""
+    account = active_account(ctx.state)
+    if account is None:
+        return []
+    held = account.balances.secured_net_balances_by_denom
+    return [format_amount(m.amount, m.denomination or account.default_denom) for m in held if m.amount > 0]
 
 
 def amount_text(data: dict[str, Any]) -> str:
@@ -55,12 +77,25 @@ class OfferHandle(InputComponent):
     """Who receives it: an account handle, checked for form here and for existence by OfferLookup."""
 
     field = "handle"
+    takes_contact = True
 
     def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
-        return [Text(body="Who is the offer for? Type their *account handle* (for a person, their phone number).")]
+        return [
+            Text(
+                body="Who is the offer for? Type their *account handle*: for a person, their phone number, "
+                "like *077 123 4567*. You can also share their contact card."
+            )
+        ]
+
+    def help(self, ctx: StepContext) -> str:
+        return (
+            "Tell me who receives the offer: a business's handle (like *alices_shop*), or a person's phone "
+            "number, with or without the country code (*+263 77 123 4567* or *077 123 4567*). Sharing their "
+            "contact card (📎 → Contact) works too."
+        )
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
-        return parse_handle(text)
+        return parse_handle(text, region=ctx.phone_region)
 
 
 class OfferLookup(ApiComponent):
@@ -110,6 +145,13 @@ class OfferDueDate(InputComponent):
         )
         return [ReplyButtons(body=body, buttons=[Button(id="default", title="Default (4 weeks)")])]
 
+    def help(self, ctx: StepContext) -> str:
+        today = ctx.now().date()
+        return (
+            "An unsecured credex is a promise to pay by a date. Type that date as year-month-day, like "
+            f"*{default_due(today).isoformat()}*, at most 5 weeks from today, or tap *Default (4 weeks)*."
+        )
+
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
         today = ctx.now().date()
         if " ".join(text.lower().split()) in DEFAULT_WORDS:
@@ -120,7 +162,7 @@ class OfferDueDate(InputComponent):
 
 class OfferConfirm(ConfirmComponent):
     yes_title = "Sign and send"
-    no_title = "Cancel"
+    no_title = "Don't send"
 
     def summary(self, ctx: StepContext) -> str:
         data = ctx.data
@@ -141,12 +183,44 @@ class OfferCancelled(DisplayComponent):
         return [Text(body=CANCELLED)]
 
 
-class CreateOffer(ApiComponent):
-    """createCredex, once per confirmation (the client never repeats a write; a timeout is 'unconfirmed')."""
+class CreateOffer(IntentWrite):
+    """createCredex, exactly once: an intent first; a later try of the same offer reconciles with the pending
+    offers instead of creating a second one (the client never repeats a write; a timeout is 'unconfirmed')."""
 
     outcomes = frozenset({"ok", "fix_amount", "fix_due"})
+    operation = "createCredex"
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    def identity(self, ctx: StepContext) -> list[Any]:
+        d = ctx.data
+        parts = ("receiver_account_id", "amount", "denomination", "secured", "due_date")
+        return [ctx.state.get("active_account_id"), *(d.get(k) for k in parts)]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        """The outgoing offers known before the write: a new one matching this offer afterwards is ours."""
+        return {"known": [o.credex_id for o in _outgoing(ctx.state)]}
+
+    def what(self, ctx: StepContext) -> str:
+        return f"Your offer of {amount_text(ctx.data)}"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        if not (await refresh_dashboard(ctx, auth)).valid:
+            return None
+        data, known = ctx.data, set(intent.get("known") or [])
+        for offer in _outgoing(ctx.state):
+            if offer.credex_id in known or offer.amount is None:
+                continue
+            same = abs(offer.amount) == Decimal(data["amount"]) and offer.denomination == data["denomination"]
+            if same and bool(offer.secured) == bool(data.get("secured")):
+                ctx.put(reconciled_id=offer.credex_id)
+                return True
+        return False
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        name = receiver_text(ctx.data)
+        ctx.send(notice(f"✅ Your {kind_of(ctx.data)} offer of {amount_text(ctx.data)} was sent to {name}."))
+        return ValidationResult.success(ctx.data.get("reconciled_id"))
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         data = ctx.data
         issuer = ctx.state.get("active_account_id")
         if not issuer:
@@ -166,7 +240,8 @@ class CreateOffer(ApiComponent):
             )
         except CredexRejected as exc:
             if exc.code in AMOUNT_CODES:
-                ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's try another amount."))
+                way_out = " Or type *unsecured* to offer it unsecured." if secured else ""
+                ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's try another amount.{way_out}"))
                 return ValidationResult.success(outcome="fix_amount")
             if exc.code in DATE_CODES and not secured:
                 ctx.send(notice(f"⚠️ {exc.message}\nNothing was sent. Let's pick another due date."))

@@ -23,6 +23,7 @@ from app.components.base import (
     notice,
 )
 from app.components.handlers import active_account, refresh_dashboard
+from app.components.intents import IntentWrite
 from app.components.money import format_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_members import PendingOffer
@@ -153,6 +154,18 @@ class PickOffer(InputComponent):
         body = f"Offers {which}" + (f" (page {page + 1} of {pages})" if pages > 1 else "") + ". Choose one."
         return [ListMessage(body=body, button="Offers", sections=[Section(title="Pending offers", rows=rows)])]
 
+    def help(self, ctx: StepContext) -> str:
+        action = {"accept": "accept", "decline": "decline", "cancel": "withdraw"}[self.verb.name]
+        return (
+            f"Tap *Offers* and choose the offer you want to {action}, or type its number in the list. "
+            "You will see it in full and confirm before anything is sent."
+        )
+
+    def stale(self, ctx: StepContext, tap: str) -> str | None:
+        if _UUID.match(tap):
+            return "That offer is no longer pending, so nothing was done. Here are the offers now:"
+        return None
+
     def _row(self, offer: PendingOffer) -> Row:
         data = offer_data(offer)
         side = "From" if self.verb.incoming else "To"
@@ -201,7 +214,8 @@ class ConfirmAccept(ConfirmOffer):
 
 class ConfirmDecline(ConfirmOffer):
     verb = DECLINE
-    yes_title = "Decline"
+    yes_title = "Decline offer"
+    no_title = "Keep it"
 
 
 class ConfirmCancel(ConfirmOffer):
@@ -210,15 +224,48 @@ class ConfirmCancel(ConfirmOffer):
     no_title = "Keep it"
 
 
-class AnswerOffer(ApiComponent):
-    """acceptCredex / declineCredex / cancelCredex, once; an offer settled meanwhile is explained, not retried."""
+class AnswerOffer(IntentWrite):
+    """acceptCredex / declineCredex / cancelCredex, exactly once: an intent first; a later try finds the
+    earlier one and asks credex-core (is the offer still pending? is it in the ledger?) instead of repeating;
+    an offer settled meanwhile by someone else is explained, not retried."""
 
     outcomes = frozenset({"ok", "rejected"})
 
     def __init__(self, verb: Verb) -> None:
         self.verb = verb
+        self.operation = f"{verb.name}Credex"  # type: ignore[misc]
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    def identity(self, ctx: StepContext) -> list[Any]:
+        offer = ctx.data.get("offer")
+        return [offer.get("credex_id") if isinstance(offer, dict) else None]
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        offer = ctx.data.get("offer")
+        return {"credex_id": offer.get("credex_id") if isinstance(offer, dict) else None}
+
+    def what(self, ctx: StepContext) -> str:
+        offer = ctx.data.get("offer")
+        return "The offer" if not isinstance(offer, dict) else self._what(offer).capitalize()
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        credex_id = intent.get("credex_id")
+        if not (await refresh_dashboard(ctx, auth)).valid or not credex_id:
+            return None
+        if any(o.credex_id == credex_id for o in pending_offers(ctx.state, incoming=self.verb.incoming)):
+            return False  # still pending: the earlier try never reached credex-core
+        if self.verb.name != "accept":
+            return True  # no longer pending, and we asked for exactly that
+        account = ctx.state.get("active_account_id")
+        ledger = await ctx.credex.get_ledger(auth, account, start_row=0, num_rows=50) if account else None
+        return ledger is not None and any(e.credex_id == credex_id for e in ledger.details.ledger)
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        offer = ctx.data.get("offer")
+        what = self._what(offer) if isinstance(offer, dict) else "the offer"
+        ctx.send(notice(f"✅ You {self.verb.past} {what}."))
+        return ValidationResult.success()
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         offer = ctx.data.get("offer")
         if not isinstance(offer, dict):
             ctx.send(notice("That offer is no longer selected, so nothing was changed."))
@@ -293,10 +340,34 @@ class ConfirmAll(ConfirmComponent):
         return fit(body, INTERACTIVE_BODY_MAX, field="confirm.body")
 
 
-class AcceptAll(ApiComponent):
-    """acceptCredexBulk once with the confirmed ids; credex-core answers per offer, so failures are listed."""
+class AcceptAll(IntentWrite):
+    """acceptCredexBulk once with the confirmed ids; credex-core answers per offer, so failures are listed.
+    After an unfinished try, a fresh dashboard says which of the offers are still waiting."""
 
-    async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
+    operation = "acceptCredexBulk"
+
+    def identity(self, ctx: StepContext) -> list[Any]:
+        return sorted(o["credex_id"] for o in ctx.data.get("offers") or [])
+
+    def intent(self, ctx: StepContext) -> dict[str, Any]:
+        return {"ids": self.identity(ctx)}
+
+    def what(self, ctx: StepContext) -> str:
+        return "Accepting all your offers"
+
+    async def happened(self, ctx: StepContext, auth: CredexAuth, intent: dict[str, Any]) -> bool | None:
+        if not (await refresh_dashboard(ctx, auth)).valid:
+            return None
+        waiting = {o.credex_id for o in pending_offers(ctx.state, incoming=True)} & set(intent.get("ids") or [])
+        if not waiting:
+            return True
+        return False if len(waiting) == len(intent.get("ids") or []) else None
+
+    def done(self, ctx: StepContext, intent: dict[str, Any]) -> ValidationResult:
+        ctx.send(notice(f"✅ Accepted {len(intent.get('ids') or [])} offers."))
+        return ValidationResult.success()
+
+    async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         offers: list[dict[str, Any]] = list(ctx.data.get("offers") or [])
         ids = [str(o["credex_id"]) for o in offers]
         key = ctx.operation_key("acceptCredexBulk", *ids)

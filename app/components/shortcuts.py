@@ -31,7 +31,9 @@ def _ask(typed: str, arrow: str, handle: str, amount: ValidationResult, default:
     )
 
 
-def parse_shortcut(text: str, today: date, default: Denomination = Denomination.USD) -> ValidationResult:
+def parse_shortcut(
+    text: str, today: date, default: Denomination = Denomination.USD, region: str = "ZW"
+) -> ValidationResult:
     """Valid: value is the offer's flow data (amount as a string, never a float)."""
     match = SHORTCUT.match(text)
     if match is None:
@@ -57,7 +59,7 @@ def parse_shortcut(text: str, today: date, default: Denomination = Denomination.
     data = {
         "amount": str(value),
         "denomination": denomination.value,
-        "handle": normalize_handle(match["handle"]),
+        "handle": normalize_handle(match["handle"], region),
         "secured": secured,
         "due_date": due.isoformat() if due else None,
     }

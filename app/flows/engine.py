@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 import structlog
 
-from app.metrics import Metrics
+from app.metrics import MESSAGE_TYPES, Metrics, known
 from app.state.errors import StateError
 from app.state.manager import StateManager
 from app.state.results import ErrorContext, ErrorHandler
@@ -17,15 +18,20 @@ from app.whatsapp.messages import Text
 
 log = structlog.get_logger(__name__)
 
-FLOW_TYPES = frozenset({"text", "interactive", "button"})
+FLOW_TYPES = frozenset({"text", "interactive", "button", "contacts"})
 """Message types a flow can read; every other type gets UNDERSTOOD and leaves the flow where it was."""
-SILENT_TYPES = frozenset({"system"})
-"""Meta's notices (number changed, identity changed): not something the person said, so no reply."""
+SILENT_TYPES = frozenset({"system", "reaction", "edit", "revoke"})
+"""Meta's notices (number changed, identity changed), reactions (added or removed), edits and deletions of
+earlier messages: not a new answer from the person, so no reply."""
 
 UNDERSTOOD = (
     "Sorry, I can only read text messages and the buttons and lists I send. Type *menu* to see what you can do."
 )
 APOLOGY = "Sorry, something went wrong on our side and nothing was changed. Please try again, or type *menu*."
+APOLOGY_AFTER_WRITE = (
+    "Sorry, something went wrong on our side just after we sent your request to credex. Please answer again:"
+    " we check with credex first whether it went through, so nothing is ever done twice."
+)
 
 
 class FlowRunner(Protocol):
@@ -42,24 +48,33 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: Outcome
+    outbox: tuple[bytes, ...] = ()
+    """The channel's unsent replies after the session: the sender's work (also after a duplicate)."""
+
+
 class Engine:
     def __init__(self, store: StateStore, runner: FlowRunner, metrics: Metrics) -> None:
         self.store = store
         self.runner = runner
         self.metrics = metrics
 
-    async def handle(self, message: InboundMessage) -> Outcome:
-        """Raises StateError (store down, channel busy, commit refused): the caller answers 503 so Meta
-        retries, and since nothing was committed the retry is handled as if for the first time."""
+    async def handle(self, message: InboundMessage) -> Handled:
+        """Raises StateError (store down, channel busy, commit refused): nothing was committed, so the worker
+        retries the inbox entry and it is handled as if for the first time."""
         with self.metrics.handle_seconds.time():
             async with self.store.session(message.channel_id, message.message_id) as state:
                 if state.duplicate:
                     self.metrics.duplicates.inc()
-                    return Outcome.DUPLICATE
-                self.metrics.messages.labels(message.type).inc()
-                if state.session_expired:
-                    self.metrics.session_expiries.inc()
-                return await self._step(message, state)
+                    outcome = Outcome.DUPLICATE
+                else:
+                    self.metrics.messages.labels(known(message.type, MESSAGE_TYPES)).inc()
+                    if state.session_expired:
+                        self.metrics.session_expiries.inc()
+                    outcome = await self._step(message, state)
+            return Handled(outcome, state.outbox)
 
     async def _step(self, message: InboundMessage, state: StateManager) -> Outcome:
         if message.type in SILENT_TYPES:
@@ -73,6 +88,7 @@ class Engine:
             raise
         except Exception as exc:
             context = state.get_flow_state().context or "none"
+            unsettled = state.writes_unsettled
             state.rollback()
             ErrorHandler.handle_error(
                 exc,
@@ -85,6 +101,6 @@ class Engine:
             )
             log.exception("flow_step_failed", context=context)
             self.metrics.flow_errors.labels(context).inc()
-            state.messaging.send(Text(body=APOLOGY))
+            state.messaging.send(Text(body=APOLOGY_AFTER_WRITE if unsettled else APOLOGY))
             return Outcome.FAILED
         return Outcome.HANDLED

@@ -8,6 +8,7 @@ import asyncio
 import random
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,7 +17,7 @@ from app.state import codec
 from app.state.errors import ChannelBusy, CommitRefused, CorruptState, StateError, StateValidationError
 from app.state.migrations import UnknownSchemaVersion
 from app.state.models import ConversationState, FlowData, utcnow
-from app.state.redis_atomic import Begun, Busy, Duplicate, RedisAtomic
+from app.state.redis_atomic import Begun, Busy, Committed, Duplicate, RedisAtomic
 from app.state.validator import StateValidator
 
 BACKOFF_BASE_S = 0.002
@@ -28,13 +29,26 @@ def new_token() -> str:
 
 
 class AtomicStateManager:
-    def __init__(self, redis_atomic: RedisAtomic, *, busy_wait_s: float, validator: StateValidator) -> None:
+    def __init__(
+        self,
+        redis_atomic: RedisAtomic,
+        *,
+        busy_wait_s: float,
+        validator: StateValidator,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
         self.redis_atomic = redis_atomic
         self.busy_wait_s = busy_wait_s
         self.validator = validator
+        self.on_event = on_event
+        """Told of lease waits, busy timeouts and commit conflicts (the metrics, wired by the app)."""
         self.busy_waits = 0
         self.busy_timeouts = 0
         self.commit_conflicts = 0
+
+    def _event(self, name: str) -> None:
+        if self.on_event is not None:
+            self.on_event(name)
 
     def counters(self) -> dict[str, int]:
         return {
@@ -59,8 +73,10 @@ class AtomicStateManager:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.busy_timeouts += 1
+                self._event("busy_timeouts")
                 raise ChannelBusy(channel_id, self.busy_wait_s)
             self.busy_waits += 1
+            self._event("lease_waits")
             ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt, result.retry_ms / 1000 + 0.001)
             await asyncio.sleep(min(remaining, random.uniform(0, ceiling)))  # noqa: S311 - jitter, not crypto
             attempt += 1
@@ -74,9 +90,16 @@ class AtomicStateManager:
             raise CorruptState(f"stored state unreadable: {type(exc).__name__}") from exc
 
     async def commit(
-        self, channel_id: str, token: str, state: ConversationState, expected_version: int, message_id: str
-    ) -> int:
-        """Validate, then write in one round trip; an invalid state raises and writes nothing."""
+        self,
+        channel_id: str,
+        token: str,
+        state: ConversationState,
+        expected_version: int,
+        message_id: str,
+        replies: list[bytes] | None = None,
+        finished_intents: list[str] | None = None,
+    ) -> Committed:
+        """Validate, then write state and replies in one round trip; an invalid state raises and writes nothing."""
         state.metadata.version = expected_version + 1
         state.metadata.updated_at = utcnow()
         errors = self.validator.validate(state, channel_id)
@@ -85,9 +108,12 @@ class AtomicStateManager:
         if errors:
             raise StateValidationError(errors)
         try:
-            return await self.redis_atomic.commit(channel_id, token, expected_version, core, flow, message_id)
+            return await self.redis_atomic.commit(
+                channel_id, token, expected_version, core, flow, message_id, replies, finished_intents
+            )
         except CommitRefused:
             self.commit_conflicts += 1
+            self._event("commit_conflicts")
             raise
 
     async def abort(self, channel_id: str, token: str) -> bool:
@@ -127,7 +153,7 @@ class AtomicStateManager:
         begun = await self.begin(channel_id, "", token)
         assert isinstance(begun, Begun)  # no message id, so never a duplicate
         try:
-            return await self.commit(channel_id, token, state, begun.version, "")
+            return (await self.commit(channel_id, token, state, begun.version, "")).version
         except BaseException:
             await self.abort(channel_id, token)
             raise

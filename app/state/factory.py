@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff
 
 from app.config import Settings
 from app.state.atomic import AtomicStateManager
@@ -36,8 +36,10 @@ def build_redis(settings: Settings) -> Redis:
         timeout=settings.redis_socket_timeout,
         socket_connect_timeout=settings.redis_connect_timeout,
         socket_timeout=settings.redis_socket_timeout,
-        retry=Retry(NoBackoff(), 0),
-        health_check_interval=30,
+        # A connection that died in a restart or failover is reconnected and the command sent once more:
+        # every script is written so that a repeat is safe (same lease token, same version, done marker).
+        retry=Retry(ExponentialBackoff(cap=0.25, base=0.05), 1),
+        health_check_interval=settings.redis_health_check_seconds,
     )
     return Redis(connection_pool=pool)
 
@@ -49,7 +51,9 @@ def build_store(settings: Settings, redis: Redis) -> StateStore:
         lease_ms=settings.state_lease_ms,
         processed_ids=settings.state_processed_ids,
         processed_ttl_ms=settings.state_processed_ttl_seconds * 1000,
+        replies_ttl_ms=settings.reply_outbox_ttl_seconds * 1000,
     )
     return StateStore(
-        AtomicStateManager(redis_atomic, busy_wait_s=settings.state_busy_wait_seconds, validator=StateValidator())
+        AtomicStateManager(redis_atomic, busy_wait_s=settings.state_busy_wait_seconds, validator=StateValidator()),
+        renew_margin_ms=settings.state_lease_renew_margin_ms,
     )

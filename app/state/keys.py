@@ -16,6 +16,12 @@ class ChannelKeys(NamedTuple):
     outbox: str
     outbox_seq: str
     statuses: str
+    resume: str
+    optout: str
+    replies: str
+    done: str
+    moved: str
+    intents: str
 
 
 def channel_keys(channel_id: str) -> ChannelKeys:
@@ -29,4 +35,10 @@ def channel_keys(channel_id: str) -> ChannelKeys:
         outbox=f"{tag}:outbox",
         outbox_seq=f"{tag}:outbox:seq",
         statuses=f"{tag}:statuses",
+        resume=f"{tag}:resume",
+        optout=f"{tag}:optout",
+        replies=f"{tag}:replies",
+        done=f"{tag}:done",
+        moved=f"{tag}:moved",
+        intents=f"{tag}:intents",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from app.state.errors import CommitRefused
@@ -20,6 +21,8 @@ from app.state.validator import StateValidator
 READABLE = frozenset({"member", "dashboard", "active_account_id", "flow_data"})
 PATCHABLE = frozenset({"member", "auth", "dashboard", "active_account_id", "flow_data"})
 _REVEAL = {REVEAL_SECRETS: True}
+ATTEMPT_VALUE_MAX = 200
+"""How much of a wrong answer is kept for the record: enough to see the mistake, never the 4,096 limit."""
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -51,6 +54,7 @@ class StateManager:
         validator: StateValidator | None = None,
         initial: Callable[[], ConversationState] | None = None,
         renew_lease: Callable[[], Awaitable[bool]] | None = None,
+        begin_intent: Callable[[str, bytes], Awaitable[bytes | None]] | None = None,
     ) -> None:
         self._channel_id = channel_id
         self.message_id = message_id
@@ -60,9 +64,16 @@ class StateManager:
         self.is_new = is_new
         self.session_expired = expired
         self.committed_version: int | None = None
+        self.outbox: tuple[bytes, ...] = ()
+        """After the session: the channel's unsent replies (this session's and any left over), for the sender."""
         self.messaging = MessageQueue()
         self._validator = validator or StateValidator()
         self._renew_lease = renew_lease
+        self._begin_intent = begin_intent
+        self.begun: list[str] = []
+        """Intents recorded in this session (credex-core writes attempted)."""
+        self.finished: list[str] = []
+        """Intents whose outcome this session reached: the commit forgets them, together with the state."""
 
     # -- accessors -------------------------------------------------------------------------------------
     def get_channel_id(self) -> str:
@@ -104,6 +115,26 @@ class StateManager:
         if self._renew_lease is not None and not await self._renew_lease():
             raise CommitRefused("lost")
 
+    async def begin_intent(self, op_id: str, intent: dict[str, Any]) -> dict[str, Any] | None:
+        """Before a credex-core write: fence, renew and record it in one round trip (raises CommitRefused
+        'lost' if the channel was taken over). Returns the intent of an earlier try that never finished, which
+        the caller must reconcile instead of writing again; None when the write may go ahead."""
+        if self._begin_intent is None:
+            return None
+        earlier = await self._begin_intent(op_id, orjson.dumps(intent))
+        self.begun.append(op_id)
+        return orjson.loads(earlier) if earlier is not None else None
+
+    @property
+    def writes_unsettled(self) -> bool:
+        """A credex-core write was attempted in this session and its outcome is not known."""
+        return any(op not in self.finished for op in self.begun)
+
+    def finish_intent(self, op_id: str) -> None:
+        """The write's outcome is known and in this session's state and replies: forget it with the commit."""
+        if op_id not in self.finished:
+            self.finished.append(op_id)
+
     # -- validated updates -----------------------------------------------------------------------------
     def update_state(self, patch: dict[str, Any]) -> ValidationResult:
         """Deep-merge `patch` into the state if the result is valid; otherwise change nothing."""
@@ -125,6 +156,14 @@ class StateManager:
     def set_auth_token(self, token: str | None) -> ValidationResult:
         return self.update_state({"auth": {"token": token, "issued_at": utcnow() if token else None}})
 
+    @property
+    def opted_out(self) -> bool:
+        """The person wrote *stop*: no proactive notifications until they write again."""
+        return self._state.opted_out_at is not None
+
+    def set_opted_out(self, opted_out: bool) -> None:
+        self._state.opted_out_at = utcnow() if opted_out else None
+
     def advance(self, context: str, component: str, data: dict[str, Any] | None = None) -> None:
         """Move the flow to a step; a new step starts with a clean validation record."""
         flow = self._state.flow_data
@@ -132,7 +171,9 @@ class StateManager:
 
     def record_attempt(self, component: str, value: str | None, error: str | None) -> int:
         """Count an input attempt on the current step; returns the attempts so far on it."""
-        attempt = LastAttempt(component=component, value=value, error=error)
+        if value is not None and len(value) > ATTEMPT_VALUE_MAX:  # a pasted essay must not fail the step
+            value = value[:ATTEMPT_VALUE_MAX]
+        attempt = LastAttempt(component=component, value=value, error=error[:ATTEMPT_VALUE_MAX] if error else error)
         validation = self._state.flow_data.validation
         validation.attempts += 1
         validation.in_progress = error is not None
@@ -159,3 +200,4 @@ class StateManager:
         """Back to the state as it was at begin, and no queued replies (a step raised)."""
         self._state = self._initial()
         self.messaging.clear()
+        self.finished.clear()  # a write that happened stays on record: the next try reconciles it

@@ -14,6 +14,10 @@ class MessageQueue:
     def send(self, message: Any) -> None:
         self._pending.append(message)
 
+    def pending(self) -> list[Any]:
+        """A copy of what is queued so far (the runner reads which buttons a turn put on screen)."""
+        return list(self._pending)
+
     def drain(self) -> list[Any]:
         pending, self._pending = self._pending, []
         return pending

@@ -25,7 +25,13 @@ def _v0_to_v1(raw: Raw) -> Raw:
     return raw
 
 
-STEPS: dict[int, Callable[[Raw], Raw]] = {0: _v0_to_v1}
+def _v1_to_v2(raw: Raw) -> Raw:
+    """Version 2 added `opted_out_at` (the *stop* word); state written before it had no opt-out."""
+    raw.setdefault("opted_out_at", None)
+    return raw
+
+
+STEPS: dict[int, Callable[[Raw], Raw]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def migrate(raw: Raw) -> Raw:

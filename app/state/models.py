@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, SerializationInfo, field_serializer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump when the stored shape changes, and add a step to `app/state/migrations.py`."""
 
 REVEAL_SECRETS = "reveal_secrets"
@@ -113,6 +113,9 @@ class ConversationState(_Model):
     auth: Auth = Field(default_factory=Auth)
     dashboard: Dashboard = Field(default_factory=Dashboard)
     active_account_id: str | None = None
+    opted_out_at: datetime | None = None
+    """When the person wrote *stop* (None: notifications allowed). Mirrors the durable opt-out record, which
+    outlives this state's TTL; kept here so a live session knows without another Redis call."""
     metadata: Metadata = Field(default_factory=Metadata, alias="_metadata")
     validation: ValidationState = Field(default_factory=ValidationState, alias="_validation")
 

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 
+INTENT_TTL_MS = 7 * 24 * 3600 * 1000
+"""An unfinished write is reconciled on the person's next try of it, however late (Meta retries for 7 days)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Begun:
     version: int
@@ -30,7 +34,17 @@ class Begun:
 
 @dataclass(frozen=True, slots=True)
 class Duplicate:
-    pass
+    """Already processed; `replies` are what is still unsent in the channel's reply outbox."""
+
+    replies: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    version: int
+    replies: tuple[bytes, ...]
+    """Every reply still in the channel's outbox after the commit, oldest first: this session's and any left
+    unsent by an earlier one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +68,7 @@ class RedisAtomic:
         lease_ms: int,
         processed_ids: int,
         processed_ttl_ms: int,
+        replies_ttl_ms: int = 24 * 3600 * 1000,
     ) -> None:
         self.redis = redis
         self.scripts = Scripts.register(redis)
@@ -62,6 +77,8 @@ class RedisAtomic:
         self.lease_ms = lease_ms
         self.processed_ids = processed_ids
         self.processed_ttl_ms = processed_ttl_ms
+        self.replies_ttl_ms = replies_ttl_ms
+        self.done_ttl_ms = max(60_000, 2 * lease_ms)
 
     async def guard(self, coro: Any) -> Any:
         """Every store failure surfaces as StateUnavailable, never as a hang or a raw redis error."""
@@ -82,19 +99,30 @@ class RedisAtomic:
     async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate | Busy:
         k = channel_keys(channel_id)
         reply = await self.guard(
-            self.batcher.call(self.scripts.begin, [k.state, k.lease, k.seen], [message_id, token, self.lease_ms])
+            self.batcher.call(
+                self.scripts.begin, [k.state, k.lease, k.seen, k.replies], [message_id, token, self.lease_ms]
+            )
         )
         tag = _text(reply[0])
         if tag == "dup":
-            return Duplicate()
+            return Duplicate(tuple(reply[1:]))
         if tag == "busy":
             return Busy(max(int(reply[1]), 0))
         return Begun(int(reply[1]), reply[2] or None, reply[3] or None, bool(reply[4]))
 
     async def commit(
-        self, channel_id: str, token: str, expected_version: int, core: bytes, flow: bytes, message_id: str
-    ) -> int:
-        """Write and release; raises CommitRefused (nothing written) when the lease or version moved."""
+        self,
+        channel_id: str,
+        token: str,
+        expected_version: int,
+        core: bytes,
+        flow: bytes,
+        message_id: str,
+        replies: list[bytes] | None = None,
+        finished_intents: list[str] | None = None,
+    ) -> Committed:
+        """Write state and replies and release; raises CommitRefused (nothing written) when the lease or
+        version moved. Safe to retry with the same token after a dead connection (the done marker)."""
         k = channel_keys(channel_id)
         args: list[bytes | str | int] = [
             token,
@@ -106,11 +134,17 @@ class RedisAtomic:
             int(time.time() * 1000),
             self.processed_ids,
             self.processed_ttl_ms,
+            self.replies_ttl_ms,
+            self.done_ttl_ms,
+            len(replies or []),
+            *(replies or []),
+            *(finished_intents or []),
         ]
-        reply = await self.guard(self.batcher.call(self.scripts.commit, [k.state, k.lease, k.seen], args))
+        keys = [k.state, k.lease, k.seen, k.replies, k.done, k.intents]
+        reply = await self.guard(self.batcher.call(self.scripts.commit, keys, args))
         tag = _text(reply[0])
         if tag == "ok":
-            return int(reply[1])
+            return Committed(int(reply[1]), tuple(reply[2:]))
         raise CommitRefused(tag, int(reply[1]) if len(reply) > 1 else None)
 
     async def abort(self, channel_id: str, token: str) -> bool:
@@ -120,6 +154,37 @@ class RedisAtomic:
     async def extend(self, channel_id: str, token: str) -> bool:
         k = channel_keys(channel_id)
         return bool(await self.guard(self.batcher.call(self.scripts.extend, [k.lease], [token, self.lease_ms])))
+
+    async def begin_intent(self, channel_id: str, token: str, op_id: str, intent: bytes) -> bytes | bool | None:
+        """False: the lease is lost (no write); None: recorded, write now; bytes: an earlier try's intent."""
+        k = channel_keys(channel_id)
+        args: list[bytes | str | int] = [token, self.lease_ms, op_id, intent, INTENT_TTL_MS]
+        reply = await self.guard(self.batcher.call(self.scripts.intent_begin, [k.lease, k.intents], args))
+        tag = _text(reply[0])
+        if tag == "lost":
+            return False
+        return bytes(reply[1]) if tag == "again" else None
+
+    async def ack_reply(self, channel_id: str, reply: bytes) -> bool:
+        """Remove a delivered reply from the head of the outbox (False: it was not the head any more)."""
+        k = channel_keys(channel_id)
+        return bool(await self.guard(self.batcher.call(self.scripts.outbox_ack, [k.replies], [reply])))
+
+    async def enqueue_replies(self, channel_id: str, work_id: str, replies: list[bytes]) -> tuple[bytes, ...]:
+        """Queue replies outside a session, once per work id; returns the whole unsent outbox."""
+        k = channel_keys(channel_id)
+        args: list[bytes | str | int] = [
+            work_id,
+            int(time.time() * 1000),
+            self.processed_ttl_ms,
+            self.replies_ttl_ms,
+            *replies,
+        ]
+        return tuple(await self.guard(self.batcher.call(self.scripts.outbox_enqueue, [k.replies, k.seen], args)))
+
+    async def pending_replies(self, channel_id: str) -> tuple[bytes, ...]:
+        k = channel_keys(channel_id)
+        return tuple(await self.guard(self.redis.lrange(k.replies, 0, 99)))
 
     async def clear_flow(self, channel_id: str, empty_flow: bytes) -> int | Busy | None:
         """New version, Busy when a session holds the channel, None when there is no state."""

@@ -14,7 +14,21 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-NAMES = ("begin", "commit", "abort", "extend", "clear_flow", "delete_session", "outbox_push", "mark_status")
+NAMES = (
+    "begin",
+    "commit",
+    "abort",
+    "extend",
+    "clear_flow",
+    "delete_session",
+    "outbox_push",
+    "mark_status",
+    "outbox_ack",
+    "outbox_enqueue",
+    "identity_import",
+    "identity_forward",
+    "intent_begin",
+)
 
 
 def source(name: str) -> str:
@@ -31,6 +45,11 @@ class Scripts:
     delete_session: AsyncScript
     outbox_push: AsyncScript
     mark_status: AsyncScript
+    outbox_ack: AsyncScript
+    outbox_enqueue: AsyncScript
+    identity_import: AsyncScript
+    identity_forward: AsyncScript
+    intent_begin: AsyncScript
 
     @classmethod
     def register(cls, redis: Redis) -> Scripts:

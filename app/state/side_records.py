@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import orjson
+
 from app.state.keys import channel_keys
 from app.state.redis_atomic import RedisAtomic
 
@@ -52,3 +54,46 @@ class SideRecords:
             self.ra.processed_ttl_ms,
         ]
         return bool(await self.ra.guard(self.ra.batcher.call(self.ra.scripts.mark_status, [k.statuses], args)))
+
+
+RESUME_TTL_S = 24 * 3600
+"""How long the 'what was in progress' note outlives the conversation state (whose TTL is minutes)."""
+OPTOUT_TTL_S = 400 * 24 * 3600
+"""An opt-out lasts until the person writes again; the TTL only bounds a number that never comes back."""
+
+
+class PersonNotes:
+    """What must outlive the state's TTL: the person's *stop*, and what was in progress with which account.
+
+    Plain commands beside the session (not inside its commit): a note a moment ahead of or behind the state is
+    harmless, since it only words a reply or chooses whom not to notify.
+    """
+
+    def __init__(self, redis_atomic: RedisAtomic) -> None:
+        self.ra = redis_atomic
+
+    async def save_resume(self, channel_id: str, note: str | None, active_account_id: str | None) -> None:
+        body = orjson.dumps({"note": note, "active": active_account_id})
+        await self.ra.guard(self.ra.redis.set(channel_keys(channel_id).resume, body, ex=RESUME_TTL_S))
+
+    async def load_resume(self, channel_id: str) -> tuple[str | None, str | None]:
+        """(what was not done, the active account) as they were when the session lapsed."""
+        raw = await self.ra.guard(self.ra.redis.get(channel_keys(channel_id).resume))
+        if not raw:
+            return None, None
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None, None
+        note, active = data.get("note"), data.get("active")
+        return (note if isinstance(note, str) else None), (active if isinstance(active, str) else None)
+
+    async def opt_out(self, channel_id: str) -> None:
+        await self.ra.guard(self.ra.redis.set(channel_keys(channel_id).optout, str(int(time.time())), ex=OPTOUT_TTL_S))
+
+    async def opt_in(self, channel_id: str) -> bool:
+        """True if the person had opted out (so they can be told notifications are back on)."""
+        return bool(await self.ra.guard(self.ra.redis.delete(channel_keys(channel_id).optout)))
+
+    async def opted_out(self, channel_id: str) -> bool:
+        return bool(await self.ra.guard(self.ra.redis.exists(channel_keys(channel_id).optout)))

@@ -58,8 +58,26 @@ class InboundMessage:
 
     @property
     def input_text(self) -> str | None:
-        """What a flow engine should treat as the user's answer: typed text, else the chosen reply id."""
-        return self.text if self.text is not None else self.reply_id
+        """What a flow engine should treat as the user's answer: typed text, else the chosen reply id, else
+        the phone number of a shared contact card ('' when the card has none)."""
+        if self.text is not None:
+            return self.text
+        if self.reply_id is None and self.type == "contacts":
+            return self.contact_phone or ""
+        return self.reply_id
+
+    @property
+    def contact_phone(self) -> str | None:
+        """The first phone number of a shared contact card: its `wa_id` (a WhatsApp user), else as written."""
+        for card in self.raw.contacts or []:
+            phones = card.get("phones") if isinstance(card, dict) else None
+            for phone in phones if isinstance(phones, list) else []:
+                if not isinstance(phone, dict):
+                    continue
+                found = phone.get("wa_id") or phone.get("phone")
+                if isinstance(found, str) and found.strip():
+                    return found.strip()
+        return None
 
     @property
     def errors(self) -> list[ErrorInfo]:

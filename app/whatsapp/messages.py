@@ -278,11 +278,16 @@ class MarkRead(_Message):
     """Marks an inbound message read (blue ticks); the Graph API answers `{"success": true}`, no wamid."""
 
     kind: Literal["mark_read"] = "mark_read"
-    message_id: str = Field(min_length=1)
+    message_id: str = Field(min_length=1, max_length=256)
+    typing: bool = False
+    """Also show the typing indicator (until the reply, at most 25 s): one call does both (PROTOCOL.md)."""
 
     def to_payload(self, recipient: str) -> dict[str, Any]:
         """`recipient` is unused: the wamid identifies the conversation."""
-        return {"messaging_product": "whatsapp", "status": "read", "message_id": self.message_id}
+        payload: dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": self.message_id}
+        if self.typing:
+            payload["typing_indicator"] = {"type": "text"}
+        return payload
 
 
 AnyMessage = Text | ReplyButtons | ListMessage | Template | MarkRead

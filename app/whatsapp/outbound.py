@@ -23,7 +23,7 @@ import structlog
 from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 
-from app.config import Settings
+from app.config import WHATSAPP_API_VERSION, Settings
 from app.masking import mask_phone
 from app.whatsapp.messages import OutboundMessage
 
@@ -135,7 +135,7 @@ class CloudApiClient:
         access_token: str | SecretStr,
         phone_number_id: str,
         api_url: str = "https://graph.facebook.com",
-        api_version: str = "v21.0",
+        api_version: str = WHATSAPP_API_VERSION,
         client: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
         retry_budget: float = 30.0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.components.dashboard import ACTIONS, DashboardView, MenuChoice, MoreChoice
-from app.components.member import FirstName, LastName, LoadDashboard, Login, Onboard, Welcome
+from app.components.member import ConfirmName, FirstName, LastName, LoadDashboard, Login, Onboard, Welcome
 from app.flows.table import Flow, Step
 
 MENU_TARGETS: dict[str, str] = {
@@ -37,10 +37,14 @@ ONBOARD = Flow(
     steps={
         "welcome": Step(Welcome(), on={"ok": "first_name"}),
         "first_name": Step(FirstName(), on={"ok": "last_name"}),
-        "last_name": Step(LastName(), on={"ok": "create"}),
+        "last_name": Step(LastName(), on={"ok": "confirm_name"}),
+        "confirm_name": Step(ConfirmName(), on={"yes": "create", "no": "first_name"}),
         "create": Step(Onboard(), on={"ok": "menu.show"}),
     },
-    trigger="a phone number credex-core does not know; button *Become a member*",
+    trigger=(
+        "a phone number credex-core does not know; button *Become a member*; first and last name, then "
+        "*Yes, register me* / *Change name*"
+    ),
 )
 
 

@@ -1,16 +1,19 @@
 -- begin: start handling one inbound message of a channel, in one round trip.
--- KEYS[1] channel:{C}        hash: v (version), core (JSON), flow (JSON)
--- KEYS[2] channel:{C}:lease  string: the lease token of the worker handling this channel
--- KEYS[3] channel:{C}:seen   sorted set: processed message ids, scored by commit time (ms)
+-- KEYS[1] channel:{C}          hash: v (version), core (JSON), flow (JSON)
+-- KEYS[2] channel:{C}:lease    string: the lease token of the worker handling this channel
+-- KEYS[3] channel:{C}:seen     sorted set: processed message ids, scored by commit time (ms)
+-- KEYS[4] channel:{C}:replies  list: the reply outbox (read only here)
 -- ARGV[1] message id, or '' when the work has no message id (admin, timers)
--- ARGV[2] lease token (random, unique per session: the fencing token)
+-- ARGV[2] lease token (random, unique per session: the fencing token; a retry with the same token is safe)
 -- ARGV[3] lease TTL in ms
--- Returns {'dup'}                                  the message was already processed: do nothing
+-- Returns {'dup', reply...}                        already processed: do nothing, but send what is unsent
 --       | {'busy', pttl_ms}                        another worker holds the channel for pttl_ms more
 --       | {'ok', version, core|false, flow|false, known}
 --                                                  lease taken; known=1 if the channel was seen before
 if ARGV[1] ~= '' and redis.call('ZSCORE', KEYS[3], ARGV[1]) then
-  return {'dup'}
+  local out = {'dup'}
+  for _, r in ipairs(redis.call('LRANGE', KEYS[4], 0, 99)) do out[#out + 1] = r end
+  return out
 end
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[2] then

@@ -1,0 +1,77 @@
+"""Appending accepted updates to the inbox: one pipelined round trip per webhook POST.
+
+An entry holds the update's kind (`m` message, `s` status, `r` replies to queue), the channel and the data.
+Each append is the `inbox_append` script (one partition, one slot), which refuses when the partition already holds
+INBOX_MAX_ENTRIES: the inbox is bounded, and a full one answers 503 so that Meta keeps the update and retries.
+A repeated append after a dead connection may store an entry twice; the worker's handling is idempotent (the
+begin script's processed ids, the status and replies dedupe), so a duplicate entry is handled once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from redis.exceptions import NoScriptError, RedisError
+
+from app.inbox.keys import partition_keys, partition_of
+from app.inbox.scripts import InboxScripts
+from app.state.errors import StateUnavailable
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+EntryKind = Literal["m", "s", "r"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    kind: EntryKind
+    channel_id: str
+    data: bytes
+
+
+class InboxFull(StateUnavailable):
+    """A partition holds INBOX_MAX_ENTRIES unhandled entries: refuse (503) rather than grow without bound."""
+
+
+class Inbox:
+    def __init__(self, redis: Redis, partitions: int, max_entries: int = 1_000_000) -> None:
+        self.redis = redis
+        self.partitions = partitions
+        self.max_entries = max_entries
+        self.scripts = InboxScripts.register(redis)
+
+    def stream_for(self, channel_id: str) -> str:
+        return partition_keys(partition_of(channel_id, self.partitions)).stream
+
+    async def append(self, entries: list[NewEntry]) -> list[str]:
+        """Store every entry durably, in order, in one pipelined round trip; raises StateUnavailable when Redis
+        did not acknowledge them all (then the webhook answers 503, and Meta's retry is deduplicated)."""
+        if not entries:
+            return []
+        try:
+            return await self._append(entries)
+        except NoScriptError:  # a restarted server lost the scripts: load them once, then try again
+            await self._guard(self.scripts.load(self.redis))
+            return await self._append(entries)
+
+    async def _append(self, entries: list[NewEntry]) -> list[str]:
+        pipe = self.redis.pipeline(transaction=False)
+        sha = self.scripts.inbox_append.sha
+        for entry in entries:
+            pipe.evalsha(
+                sha, 1, self.stream_for(entry.channel_id), self.max_entries, entry.kind, entry.channel_id, entry.data
+            )
+        ids = await self._guard(pipe.execute())
+        if any(i is None for i in ids):
+            raise InboxFull("an inbox partition is full")
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+    async def _guard(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except NoScriptError:
+            raise
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(f"inbox append failed: {type(exc).__name__}") from exc

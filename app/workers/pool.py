@@ -1,0 +1,127 @@
+"""The workers of one service process: the ownership loop and a consumer per owned partition.
+
+Started and stopped by the app's lifespan. `settle()` is for tests and benchmarks: it waits until every entry
+in the inbox was handled and acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+from redis.exceptions import RedisError
+
+from app.inbox.keys import GROUP, partition_keys
+from app.inbox.scripts import InboxScripts
+from app.metrics import Metrics
+from app.workers.consumer import ConsumerLimits, Handler, PartitionConsumer
+from app.workers.ownership import Ownership
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = structlog.get_logger(__name__)
+
+
+class Workers:
+    def __init__(
+        self,
+        redis: Redis,
+        handler: Handler,
+        metrics: Metrics,
+        *,
+        partitions: int,
+        owner_ttl_ms: int,
+        limits: ConsumerLimits,
+        drain_s: float,
+    ) -> None:
+        self.redis = redis
+        self.handler = handler
+        self.metrics = metrics
+        self.partitions = partitions
+        self.limits = limits
+        self.drain_s = drain_s
+        self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.consumers: dict[int, PartitionConsumer] = {}
+        self.ownership = Ownership(
+            redis,
+            InboxScripts.register(redis),
+            self.process_id,
+            partitions,
+            owner_ttl_ms,
+            gained=self._gained,
+            lost=self._lost,
+            giving_back=self._giving_back,
+        )
+        self._interval = owner_ttl_ms / 3000
+        self._loop: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.ownership.tick()
+        self._loop = asyncio.get_running_loop().create_task(self._run(), name="inbox-ownership")
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+            except TimeoutError:
+                pass
+            if not self._stopping.is_set():
+                await self.ownership.tick()
+
+    async def stop(self) -> None:
+        """Drain what each person is being handled for, then give every partition back."""
+        self._stopping.set()
+        if self._loop is not None:
+            await asyncio.gather(self._loop, return_exceptions=True)
+        await self.ownership.leave()
+        log.info("workers_stopped", process=self.process_id)
+
+    async def _gained(self, partition: int) -> None:
+        consumer = PartitionConsumer(
+            partition, self.redis, self.process_id, self.handler, self.limits, self.metrics
+        )
+        self.consumers[partition] = consumer
+        consumer.start()
+
+    async def _lost(self, partition: int) -> None:
+        consumer = self.consumers.pop(partition, None)
+        if consumer is not None:
+            await consumer.stop(drain_s=0)
+
+    async def _giving_back(self, partition: int) -> None:
+        consumer = self.consumers.pop(partition, None)
+        if consumer is not None:
+            await consumer.stop(drain_s=self.drain_s)
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until every partition's entries were all read and acknowledged (by any process)."""
+        deadline = time.monotonic() + within
+        while True:
+            if await self._all_handled():
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("inbox not drained in time")
+            await asyncio.sleep(0.005)
+
+    async def _all_handled(self) -> bool:
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for partition in range(self.partitions):
+                pipe.xinfo_groups(partition_keys(partition).stream)
+            results = await pipe.execute(raise_on_error=False)
+        except (RedisError, OSError):
+            return False
+        for groups in results:
+            if isinstance(groups, Exception):  # no stream yet: nothing was ever appended there
+                continue
+            group = next((g for g in groups if g["name"] in (GROUP, GROUP.encode())), None)
+            if group is None or group.get("pending") or group.get("lag"):
+                return False
+        return True
