@@ -175,16 +175,18 @@ async def test_a_member_with_no_secured_balance_is_shown_the_way_out(bot: Bot) -
     tariro = await at_menu(bot, NEW)
     asked = text_of(await tariro.choose("offer_secured"))
     assert "Your secured balance: none yet." in asked and "type *unsecured*" in asked
+    refused = text_of(await tariro.say("5"))  # refused when typed: the dashboard shows no secured balance
+    assert "no secured USD balance" in refused and "unsecured" in refused and "menu" in refused
+    asked_again = text_of(await tariro.say("unsecured"))
+    assert "unsecured" in asked_again and "How much" in asked_again
     await tariro.say("5")
-    await tariro.say(BOB)
-    refused = text_of(await tariro.tap("yes"))
-    assert "Nothing was sent" in refused and "*unsecured*" in refused and "cancel" in refused
-    confirm = await tariro.say("unsecured")
-    assert "*unsecured* offer" in text_of(confirm) and "*Due*" in text_of(confirm) and "5.00 USD" in text_of(confirm)
+    assert "When will you pay it?" in text_of(await tariro.say(BOB))
+    confirm = await tariro.tap("default")
+    assert "*Due*" in text_of(confirm) and "5.00 USD" in text_of(confirm)
     done = await tariro.tap("yes")
     assert "unsecured offer of 5.00 USD was sent" in text_of(done)
     offer = next(c for c in sandbox(bot).ledger.credexes.values() if c.amount == Decimal("5") and not c.secured)
-    assert offer.due_date is not None and creates(bot) == 2
+    assert offer.due_date is not None and creates(bot) == 1
 
 
 # -- 2. inputs as people write them -----------------------------------------------------------------------

@@ -294,26 +294,48 @@ async def test_offering_to_your_own_active_account_is_refused(bot: Bot) -> None:
     assert creates(bot) == 0
 
 
-async def test_insufficient_secured_balance_is_explained_and_the_amount_asked_again(bot: Bot) -> None:
+async def test_more_than_the_secured_balance_is_refused_when_typed_saying_what_can_be_offered(bot: Bot) -> None:
     before = len(offers(bot, ALICE, BOB))
     alice = await at_menu(bot)
-    await to_confirm(alice, "offer_secured", "100000")
+    await alice.choose("offer_secured")
+    answer = text_of(await alice.say("100000"))
+    assert "You can offer at most *463.00 USD* secured right now" in answer  # 488.00 less 25.00 promised to Bob
+    assert "25.00 USD of it is promised in offers waiting to be accepted" in answer and "*menu* to leave" in answer
+    assert "How much" in answer and creates(bot) == 0
+    assert "account handle" in text_of(await alice.say("463"))  # exactly what is left is allowed
+    await alice.say(BOB)
+    await alice.tap("yes")
+    made = offers(bot, ALICE, BOB)
+    assert len(made) == before + 1 and made[-1].amount == Decimal("463") and creates(bot) == 1
+
+
+async def test_a_refusal_after_signing_asks_the_amount_again_and_returns_to_the_confirmation(bot: Bot) -> None:
+    """The dashboard the bot checked against went stale (the balance moved after it was loaded): credex-core's
+    refusal is explained and only the amount is asked again."""
+    before = len(offers(bot, ALICE, BOB))
+    alice = await at_menu(bot)
+    account = sandbox(bot).ledger.account_by_handle(ALICE)
+    account.secured["USD"] = Decimal("30")  # 5.00 free after the 25.00 promised to Bob
+    await to_confirm(alice, "offer_secured", "10")
     answer = await alice.tap("yes")
     shown = text_of(answer)
     assert "maximum securable USD balance" in shown and "Nothing was sent" in shown and "How much" in shown
-    confirm = await alice.say("10")  # straight back to the confirmation: Bob is still the recipient
-    assert "10.00 USD" in text_of(confirm) and "Demo Bob Personal" in text_of(confirm)
+    confirm = await alice.say("5")  # straight back to the confirmation: Bob is still the recipient
+    assert "5.00 USD" in text_of(confirm) and "Demo Bob Personal" in text_of(confirm)
     await alice.tap("yes")
     made = offers(bot, ALICE, BOB)
-    assert len(made) == before + 1 and made[-1].amount == Decimal("10") and creates(bot) == 2
+    assert len(made) == before + 1 and made[-1].amount == Decimal("5") and creates(bot) == 2
 
 
-async def test_tier_daily_limit_is_explained(bot: Bot) -> None:
-    bob = await at_menu(bot, BOB)
-    await to_confirm(bob, "offer_secured", "20", ALICE)
-    answer = await bob.tap("yes")
-    assert "only able to issue" in text_of(answer) and "How much" in text_of(answer)
-    assert offers(bot, BOB, ALICE) == []
+async def test_the_daily_limit_is_checked_when_the_amount_is_typed(bot: Bot) -> None:
+    bob = await at_menu(bot, BOB)  # tier 1: 10.00 USD a day, 5.00 already offered to Chipo
+    await bob.choose("offer_secured")
+    answer = text_of(await bob.say("20"))
+    assert "Your daily limit has *5.00 USD* left today" in answer and "How much" in answer
+    await bob.say("menu")
+    answer = text_of(await bob.say(f"20=>{ALICE}"))  # nor by a shortcut typed at the menu
+    assert "Your daily limit has *5.00 USD* left today" in answer and "Type the shortcut again" in answer
+    assert creates(bot) == 0 and offers(bot, BOB, ALICE) == []
 
 
 def test_offer_flow_is_registered_with_the_menu_entry_steps() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,7 +45,7 @@ def text_message(sender: str, body: str, message_id: str | None = None) -> dict[
     return {
         "from": sender,
         "id": message_id or new_id(),
-        "timestamp": "1700000000",
+        "timestamp": str(int(time.time())),
         "type": "text",
         "text": {"body": body},
     }
@@ -54,7 +55,7 @@ def reply_message(sender: str, reply_id: str, title: str = "Choice", kind: str =
     return {
         "from": sender,
         "id": new_id(),
-        "timestamp": "1700000000",
+        "timestamp": str(int(time.time())),
         "type": "interactive",
         "interactive": {"type": kind, kind: {"id": reply_id, "title": title}},
     }

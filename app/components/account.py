@@ -128,7 +128,11 @@ class Subscribe(IntentWrite):
                 "You need a personal account to pay the subscription from.", outcome="rejected"
             )
         response = await ctx.credex.subscribe_member_tier(
-            auth, account.account_id, start_date=ctx.now().date(), amount=TIER_PRICE
+            auth,
+            account.account_id,
+            start_date=ctx.now().date(),
+            amount=TIER_PRICE,
+            idempotency_key=ctx.operation_key("createRecurring", account.account_id),
         )
         next_date = response.details.next_date
         then = (
@@ -314,6 +318,7 @@ class CreateBusiness(IntentWrite):
                 account_name=str(data["account_name"]),
                 account_handle=str(data["account_handle"]),
                 default_denom=member_denom(ctx),
+                idempotency_key=ctx.operation_key("createAccount", str(data["account_handle"])),
             )
         except CredexRejected as exc:
             if exc.code == "DUPLICATE_HANDLE":

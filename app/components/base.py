@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
+from app.components.operations import operation_key
 from app.credex import (
     CredexAuth,
     CredexBadResponse,
@@ -92,6 +93,12 @@ class StepContext:
     def auth(self) -> CredexAuth:
         return CredexAuth(phone=self.state.get_channel_id(), token=self.state.get_auth_token())
 
+    def operation_key(self, operation: str, *parts: str) -> str:
+        """The `Idempotency-Key` of this step's write: anchored on the confirmation that allowed it, else on the
+        message that caused it (see app/components/operations.py)."""
+        anchor = self.data.get("confirm_nonce") or (self.message.message_id if self.message else "")
+        return operation_key(self.state.get_channel_id(), operation, str(anchor), *parts)
+
     def keep_auth(self, auth: CredexAuth) -> None:
         """credex-core may refresh the JWT on any call: the new one lives in state, nowhere else."""
         if auth.token != self.state.get_auth_token():
@@ -167,6 +174,13 @@ class InputComponent(Component):
         return result
 
 
+EARLIER_BUTTON = "That button belongs to an earlier message, so nothing was done. Please answer this one."
+CONFIRM_SKEW_SECONDS = 5
+"""How much earlier than its prompt an answer may be stamped and still count: Meta's clock against ours."""
+STALE_ANSWER = (
+    "That answer was sent before this confirmation, so it does not count and nothing was done. "
+    "To go ahead, tap *{yes}* below, or *{no}* to stop."
+)
 YES_WORDS = frozenset({"yes", "y", "ok", "confirm", "sign", "sign and send", "send", "1"})
 NO_WORDS = frozenset({"no", "n", "cancel", "stop", "2", "not now", "change"})
 
@@ -174,7 +188,8 @@ NO_WORDS = frozenset({"no", "n", "cancel", "stop", "2", "not now", "change"})
 class ConfirmComponent(Component):
     """Yes/no before a write. The buttons carry a nonce kept in flow data (`yes:<nonce>`), so a tap on the
     buttons of an earlier confirmation (scrolled up, or redelivered by Meta hours later) cannot confirm the
-    question on screen now. A typed "yes" is an answer to the current question by definition."""
+    question on screen now. A typed "yes" carries no nonce, so every answer is also bound by time: one sent
+    before the prompt was created (`confirm_at`, unix seconds) confirms nothing."""
 
     kind = "confirm"
     waits = True
@@ -186,9 +201,21 @@ class ConfirmComponent(Component):
     @abstractmethod
     def summary(self, ctx: StepContext) -> str: ...
 
+    @staticmethod
+    def answers_an_earlier_prompt(ctx: StepContext) -> bool:
+        """An answer is bound to the prompt shown when it was sent: Meta's `timestamp` (seconds, when the person
+        sent it) older than the prompt's creation (our clock) means it answered something else, so it never
+        confirms this one. Outbound wamids are not known when the prompt is committed, so `context.message_id`
+        cannot be compared; a message without a timestamp is judged by its nonce and words alone."""
+        sent_at = ctx.message.timestamp if ctx.message else None
+        shown_at = ctx.data.get("confirm_at")
+        if sent_at is None or not isinstance(shown_at, int):
+            return False
+        return sent_at < shown_at - CONFIRM_SKEW_SECONDS
+
     async def enter(self, ctx: StepContext) -> ValidationResult:
         nonce = secrets.token_hex(4)
-        ctx.put(confirm_nonce=nonce)
+        ctx.put(confirm_nonce=nonce, confirm_at=int(ctx.now().timestamp()))
         buttons = [Button(id=f"yes:{nonce}", title=self.yes_title), Button(id=f"no:{nonce}", title=self.no_title)]
         ctx.send(*with_hint([ReplyButtons(body=self.summary(ctx), buttons=buttons)], self.hint))
         return ValidationResult.success(outcome=AWAIT)
@@ -201,10 +228,12 @@ class ConfirmComponent(Component):
         word, colon, nonce = answer.partition(":")
         if colon and word in ("yes", "no"):
             if nonce != ctx.data.get("confirm_nonce"):
-                return ValidationResult.failure(
-                    "That button belongs to an earlier message, so nothing was done. Please answer this one."
-                )
+                return ValidationResult.failure(EARLIER_BUTTON)
             answer = word
+        if self.answers_an_earlier_prompt(ctx):
+            # Not the person's mistake (a redelivery, or typed before the question arrived): no attempt counted.
+            ctx.send(notice(STALE_ANSWER.format(yes=self.yes_title, no=self.no_title)))
+            return await self.enter(ctx)
         if answer in YES_WORDS or answer == self.yes_title.lower():
             ctx.put(confirmed=True)
             return ValidationResult.success(True, outcome="yes")

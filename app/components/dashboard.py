@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from app.components.base import DisplayComponent, InputComponent, ReadOnlyState, StepContext
 from app.components.handlers import active_account, all_accounts
 from app.components.handles import member_denom
+from app.components.limits import offer_problem
 from app.components.money import format_amount
 from app.components.shortcuts import looks_like_shortcut, parse_shortcut
+from app.credex.models_common import Denomination
 from app.credex.models_members import DashboardAccount
 from app.state.results import ValidationResult
 from app.whatsapp.messages import ROWS_MAX, ListMessage, OutboundMessage, Row, Section, Text, fit
+
+SHORTCUT_AGAIN = "Type the shortcut again with a smaller amount, or choose from the list."
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,11 @@ class MenuChoice(InputComponent):
             parsed = parse_shortcut(choice, ctx.now().date(), member_denom(ctx), ctx.phone_region)
             if not parsed.valid:
                 return parsed
+            offer = parsed.value
+            amount, denom = Decimal(offer["amount"]), Denomination(offer["denomination"])
+            problem = offer_problem(ctx.state, amount, denom, bool(offer["secured"]), then=SHORTCUT_AGAIN)
+            if problem is not None:
+                return ValidationResult.failure(problem)
             return ValidationResult.success(outcome="shortcut", carry=parsed.value)
         for action in self._page(ctx):
             if choice.lower() in {action.id, action.title.lower()}:

@@ -167,7 +167,11 @@ class Onboard(IntentWrite):
     async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         data = ctx.data
         response = await ctx.credex.onboard_member(
-            auth, firstname=data["first_name"], lastname=data["last_name"], default_denom=Denomination.USD
+            auth,
+            firstname=data["first_name"],
+            lastname=data["last_name"],
+            default_denom=Denomination.USD,
+            idempotency_key=ctx.operation_key("onboardMember"),
         )
         ctx.state.update_state({"member": {"member_id": response.details.member_id}})
         stored = await refresh_dashboard(ctx, auth)

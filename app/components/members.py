@@ -279,7 +279,9 @@ class Authorize(MemberWrite):
     operation = "authorizeForAccount"
 
     async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
-        await ctx.credex.authorize_for_account(auth, account.account_id, str(chosen["handle"]))
+        handle = str(chosen["handle"])
+        key = ctx.operation_key("authorizeForAccount", account.account_id, handle)
+        await ctx.credex.authorize_for_account(auth, account.account_id, handle, idempotency_key=key)
         return f"*{who(ctx)}* can now act for *{account.account_name}*."
 
 
@@ -287,7 +289,9 @@ class Unauthorize(MemberWrite):
     operation = "unauthorizeForAccount"
 
     async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
-        await ctx.credex.unauthorize_for_account(auth, account.account_id, str(chosen["member_id"]))
+        member_id = str(chosen["member_id"])
+        key = ctx.operation_key("unauthorizeForAccount", account.account_id, member_id)
+        await ctx.credex.unauthorize_for_account(auth, account.account_id, member_id, idempotency_key=key)
         return f"*{who(ctx)}* can no longer act for *{account.account_name}*."
 
 
@@ -296,7 +300,9 @@ class SendOffersTo(MemberWrite):
     refusal_hint = " Authorize them first: menu, *Authorize member*."
 
     async def apply(self, ctx: StepContext, auth: CredexAuth, account: DashboardAccount, chosen: dict[str, Any]) -> str:
-        response = await ctx.credex.update_send_offers_to(auth, account.account_id, str(chosen["member_id"]))
+        member_id = str(chosen["member_id"])
+        key = ctx.operation_key("updateSendOffersTo", account.account_id, member_id)
+        response = await ctx.credex.update_send_offers_to(auth, account.account_id, member_id, idempotency_key=key)
         ref = response.details.send_offers_to
         name = f"{ref.firstname} {ref.lastname}".strip() or who(ctx)
         return f"Offers made to *{account.account_name}* now go to *{name}*."

@@ -1,56 +1,42 @@
-"""Amounts as people type them, parsed into Decimal (never float) with a reason for every refusal."""
+"""Amounts for the flows: read (see amounts.py for how), as flow data, and written back the way credex writes them."""
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from app.credex.models_common import Denomination
+from app.components.amounts import MAXIMUM, read_amount
+from app.credex.models_common import DECIMAL_PLACES, Denomination
 from app.state.results import ValidationResult
 
-PRECISION = {
-    Denomination.USD: 2,
-    Denomination.CAD: 2,
-    Denomination.ZWG: 2,
-    Denomination.CXX: 3,
-    Denomination.XAU: 4,
-}
-"""Decimal places each denomination accepts (gold in grams to 4 places, CXX to 3, currencies to cents)."""
-MAXIMUM = Decimal("1000000")
-DENOMS = "|".join(d.value for d in Denomination)
-_AMOUNT = re.compile(rf"^(?:(?P<d1>{DENOMS})\s*)?(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)(?:\s*(?P<d2>{DENOMS}))?$")
+__all__ = ["ASK", "MAXIMUM", "PRECISION", "choices_of", "format_amount", "parse_amount"]
+
+PRECISION = DECIMAL_PLACES
+"""Decimal places each denomination accepts (gold in grams to 4 places, everything else to cents)."""
+ASK = "ask"
+"""The outcome of an amount that could mean more than one thing: the person is asked, nothing is guessed."""
 
 
 def parse_amount(text: str, default: Denomination = Denomination.USD) -> ValidationResult:
-    """'20', '20 USD', 'USD 20', 'ZWG 5.5'; value is (Decimal, Denomination)."""
-    raw = " ".join(text.strip().upper().split())
-    match = _AMOUNT.match(raw)
-    if match is None:
-        if re.search(r"[0-9]E[+-]?[0-9]", raw) or raw.lstrip("+-") in {"INF", "INFINITY", "NAN"}:
-            return ValidationResult.failure("Please type the amount as plain digits, like *20* or *20.50*.")
-        if raw.startswith("-"):
-            return ValidationResult.failure("The amount must be more than zero.")
-        return ValidationResult.failure(
-            f"I could not read *{text.strip()[:40]}* as an amount. Type it like *20*, *20 USD* or *ZWG 5.50*."
-        )
-    if match["d1"] and match["d2"]:
-        return ValidationResult.failure("Give the denomination once, like *20 USD*.")
-    denom = Denomination(match["d1"] or match["d2"] or default)
-    try:
-        amount = Decimal(match["num"].replace(",", ""))
-    except InvalidOperation:
-        return ValidationResult.failure("Please type the amount as plain digits, like *20*.")
-    if amount <= 0:
-        return ValidationResult.failure("The amount must be more than zero.")
-    places = PRECISION[denom]
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        return ValidationResult.failure(f"{denom.value} amounts take at most {places} decimal places.")
-    if amount > MAXIMUM:
-        return ValidationResult.failure(f"That is more than the maximum of {MAXIMUM:,} per offer.")
-    return ValidationResult.success((amount, denom))
+    """Valid: value (Decimal, Denomination). Valid with outcome ASK: `choices` [[amount, denomination], ...] as
+    flow data (strings), to ask about. Invalid: why, in words the person can act on."""
+    reading = read_amount(text, default)
+    if reading.error is not None:
+        return ValidationResult.failure(reading.error)
+    if reading.value is not None:
+        return ValidationResult.success(reading.value)
+    return ValidationResult.success(outcome=ASK, choices=[[str(v), d.value] for v, d in reading.choices])
+
+
+def choices_of(raw: object) -> list[tuple[Decimal, Denomination]]:
+    """The choices kept in flow data, back as exact values (anything malformed is dropped, never guessed)."""
+    found: list[tuple[Decimal, Denomination]] = []
+    if isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, list) and len(item) == 2 and item[1] in Denomination.__members__:
+                found.append((Decimal(str(item[0])), Denomination(item[1])))
+    return found
 
 
 def format_amount(amount: Decimal, denomination: str) -> str:
-    places = PRECISION.get(Denomination(denomination), 2) if denomination in DENOMS.split("|") else 2
+    places = PRECISION.get(Denomination(denomination), 2) if denomination in Denomination.__members__ else 2
     return f"{amount:,.{places}f} {denomination}"

@@ -1,4 +1,5 @@
-"""Offering a credex: amount, recipient handle and lookup, due date, confirmation, and the one createCredex call.
+"""Offering a credex: recipient handle and lookup, due date, confirmation, and the one createCredex call (the amount:
+offer_amount.py).
 
 Flow data (all JSON, amounts as strings): secured, amount, denomination, handle, receiver_account_id,
 receiver_name, receiver_handle, due_date (ISO date or None). The menu's offer rows carry `secured`; a shortcut
@@ -13,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from app.components.base import (
-    AWAIT,
     ApiComponent,
     ConfirmComponent,
     DisplayComponent,
@@ -21,13 +21,12 @@ from app.components.base import (
     ReadOnlyState,
     StepContext,
     notice,
-    with_hint,
 )
 from app.components.dates import MAX_DUE, default_due, parse_due_date
 from app.components.handlers import active_account, refresh_dashboard
-from app.components.handles import member_denom, parse_handle
+from app.components.handles import parse_handle
 from app.components.intents import IntentWrite
-from app.components.money import format_amount, parse_amount
+from app.components.money import format_amount
 from app.credex import CredexAuth, CredexRejected
 from app.credex.models_common import Denomination
 from app.state.results import ValidationResult
@@ -72,54 +71,6 @@ def amount_text(data: dict[str, Any]) -> str:
 def receiver_text(data: dict[str, Any]) -> str:
     name, handle = data.get("receiver_name") or "", data.get("receiver_handle") or data.get("handle", "")
     return f"{name} (@{handle})" if name else f"@{handle}"
-
-
-class OfferAmount(InputComponent):
-    """How much, in which denomination (the member's default when none is typed)."""
-
-    def prompt(self, ctx: StepContext) -> Sequence[OutboundMessage]:
-        secured = bool(ctx.data.get("secured"))
-        lines = [f"How much do you want to offer as {a_kind(ctx.data)}?"]
-        if secured:
-            have = secured_balance(ctx)
-            lines.append(f"Your secured balance: {', '.join(have) or 'none yet'}.")
-            if not have:
-                lines.append("A secured offer needs a secured balance: type *unsecured* to make it unsecured.")
-        lines.append(f"Type it like *20* ({member_denom(ctx).value}), *20 USD* or *ZWG 5.50*.")
-        return [Text.safe("\n".join(lines))]
-
-    def help(self, ctx: StepContext) -> str:
-        text = (
-            f"Type the amount to offer, like *20* (in {member_denom(ctx).value}), *20 USD* or *ZWG 5.50*. "
-            "Only the amount: I ask who it is for next."
-        )
-        if ctx.data.get("secured"):
-            text += " A secured offer comes from your secured balance; type *unsecured* to promise to pay later."
-        return text
-
-    def validate(self, ctx: StepContext, text: str) -> ValidationResult:
-        return parse_amount(text, member_denom(ctx))
-
-    async def receive(self, ctx: StepContext, text: str) -> ValidationResult:
-        if ctx.data.get("secured") and " ".join(text.lower().split()) in UNSECURED_WORDS:
-            return self._unsecured(ctx)
-        result = self.validate(ctx, text)
-        if not result.valid:
-            return result
-        amount, denom = result.value
-        stored = ctx.put(amount=str(amount), denomination=denom.value)
-        return stored if not stored.valid else result
-
-    def _unsecured(self, ctx: StepContext) -> ValidationResult:
-        """The same offer, unsecured, due in 4 weeks (the confirmation shows the date; Cancel still sends
-        nothing). Without an amount yet, the amount is asked again, now for an unsecured credex."""
-        ctx.put(secured=False)
-        if ctx.data.get("amount") and ctx.data.get("receiver_account_id"):
-            ctx.put(due_date=default_due(ctx.now().date()).isoformat())
-            ctx.send(notice(f"OK, an *unsecured* offer of {amount_text(ctx.data)}, due in 4 weeks."))
-            return ValidationResult.success(outcome="ok")
-        ctx.send(*with_hint(self.prompt(ctx), self.hint))
-        return ValidationResult.success(outcome=AWAIT)
 
 
 class OfferHandle(InputComponent):
@@ -285,6 +236,7 @@ class CreateOffer(IntentWrite):
                 denomination=Denomination(data["denomination"]),
                 secured=secured,
                 due_date=None if secured or not due else date.fromisoformat(due),
+                idempotency_key=ctx.operation_key("createCredex", issuer, data["receiver_account_id"], data["amount"]),
             )
         except CredexRejected as exc:
             if exc.code in AMOUNT_CODES:

@@ -270,13 +270,14 @@ class AnswerOffer(IntentWrite):
         if not isinstance(offer, dict):
             ctx.send(notice("That offer is no longer selected, so nothing was changed."))
             return ValidationResult.failure("no offer selected", outcome="rejected")
-        write = {
-            "accept": ctx.credex.accept_credex,
-            "decline": ctx.credex.decline_credex,
-            "cancel": ctx.credex.cancel_credex,
+        write, operation = {
+            "accept": (ctx.credex.accept_credex, "acceptCredex"),
+            "decline": (ctx.credex.decline_credex, "declineCredex"),
+            "cancel": (ctx.credex.cancel_credex, "cancelCredex"),
         }[self.verb.name]
+        credex_id = str(offer["credex_id"])
         try:
-            await write(auth, offer["credex_id"])
+            await write(auth, credex_id, idempotency_key=ctx.operation_key(operation, credex_id))
         except CredexRejected as exc:
             ctx.send(notice(self.explain(exc)))
             return ValidationResult.failure(exc.message, outcome="rejected", code=exc.code)
@@ -368,7 +369,9 @@ class AcceptAll(IntentWrite):
 
     async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         offers: list[dict[str, Any]] = list(ctx.data.get("offers") or [])
-        response = await ctx.credex.accept_credex_bulk(auth, [o["credex_id"] for o in offers])
+        ids = [str(o["credex_id"]) for o in offers]
+        key = ctx.operation_key("acceptCredexBulk", *ids)
+        response = await ctx.credex.accept_credex_bulk(auth, ids, idempotency_key=key)
         summary = response.details.summary
         by_id = {o["credex_id"]: o for o in offers}
         lines = [f"✅ Accepted {len(summary.accepted)} of {len(offers)} offers."]

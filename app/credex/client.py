@@ -1,7 +1,8 @@
 """CredexClient: one typed async method per credex-core endpoint the bot uses.
 
 Every method takes the caller's `CredexAuth` (phone + JWT from the conversation state) and may update its
-`token`; the caller persists it. See `client_base` for the retry and error policy.
+`token`; the caller persists it. Every write takes an optional `idempotency_key`, sent as `Idempotency-Key`.
+See `client_base` for the retry and error policy.
 """
 
 from __future__ import annotations
@@ -88,7 +89,13 @@ class CredexClient(CredexHttp):
         return await self._login(auth)
 
     async def onboard_member(
-        self, auth: CredexAuth, *, firstname: str, lastname: str, default_denom: Denomination = Denomination.USD
+        self,
+        auth: CredexAuth,
+        *,
+        firstname: str,
+        lastname: str,
+        default_denom: Denomination = Denomination.USD,
+        idempotency_key: str | None = None,
     ) -> OnboardMemberResponse:
         """Create the member for auth.phone (tier 1, personal account); auth.token is set from the response."""
         request = build_request(
@@ -99,7 +106,7 @@ class CredexClient(CredexHttp):
             phone=auth.phone,
             default_denom=default_denom,
         )
-        response = await self._call(auth, ONBOARD, request, OnboardMemberResponse)
+        response = await self._call(auth, ONBOARD, request, OnboardMemberResponse, idempotency_key)
         auth.token = response.details.token
         return response
 
@@ -130,6 +137,7 @@ class CredexClient(CredexHttp):
         account_handle: str,
         default_denom: Denomination,
         account_type: AccountType = AccountType.BUSINESS,
+        idempotency_key: str | None = None,
     ) -> CreateAccountResponse:
         request = build_request(
             CreateAccountRequest,
@@ -139,27 +147,27 @@ class CredexClient(CredexHttp):
             account_handle=normalize_handle(account_handle),
             default_denom=default_denom,
         )
-        return await self._call(auth, CREATE_ACCOUNT, request, CreateAccountResponse)
+        return await self._call(auth, CREATE_ACCOUNT, request, CreateAccountResponse, idempotency_key)
 
     async def authorize_for_account(
-        self, auth: CredexAuth, account_id: str, member_handle: str
+        self, auth: CredexAuth, account_id: str, member_handle: str, *, idempotency_key: str | None = None
     ) -> AuthorizeForAccountResponse:
         request = build_request(
             AuthorizeForAccountRequest, AUTHORIZE, account_id=account_id, member_handle=normalize_handle(member_handle)
         )
-        return await self._call(auth, AUTHORIZE, request, AuthorizeForAccountResponse)
+        return await self._call(auth, AUTHORIZE, request, AuthorizeForAccountResponse, idempotency_key)
 
     async def unauthorize_for_account(
-        self, auth: CredexAuth, account_id: str, member_id: str
+        self, auth: CredexAuth, account_id: str, member_id: str, *, idempotency_key: str | None = None
     ) -> UnauthorizeForAccountResponse:
         request = build_request(UnauthorizeForAccountRequest, UNAUTHORIZE, account_id=account_id, member_id=member_id)
-        return await self._call(auth, UNAUTHORIZE, request, UnauthorizeForAccountResponse)
+        return await self._call(auth, UNAUTHORIZE, request, UnauthorizeForAccountResponse, idempotency_key)
 
     async def update_send_offers_to(
-        self, auth: CredexAuth, account_id: str, member_id: str
+        self, auth: CredexAuth, account_id: str, member_id: str, *, idempotency_key: str | None = None
     ) -> UpdateSendOffersToResponse:
         request = build_request(UpdateSendOffersToRequest, SEND_OFFERS_TO, account_id=account_id, member_id=member_id)
-        return await self._call(auth, SEND_OFFERS_TO, request, UpdateSendOffersToResponse)
+        return await self._call(auth, SEND_OFFERS_TO, request, UpdateSendOffersToResponse, idempotency_key)
 
     # -- credex ---------------------------------------------------------------------------------------------
     async def create_credex(
@@ -173,6 +181,7 @@ class CredexClient(CredexHttp):
         secured: bool,
         due_date: date | None = None,
         credex_type: CredexType = CredexType.PURCHASE,
+        idempotency_key: str | None = None,
     ) -> CreateCredexResponse:
         """Offer a credex. Secured offers take no due date; unsecured ones must have one."""
         if secured and due_date is not None:
@@ -196,22 +205,30 @@ class CredexClient(CredexHttp):
             secured_credex=secured,
             due_date=due_date,
         )
-        response = await self._call(auth, CREATE_CREDEX, request, CreateCredexResponse)
+        response = await self._call(auth, CREATE_CREDEX, request, CreateCredexResponse, idempotency_key)
         response.details.credex_id = self._credex_id(CREATE_CREDEX, response.details.credex_id, response.action.id)
         return response
 
-    async def accept_credex(self, auth: CredexAuth, credex_id: str) -> CredexStateResponse:
-        return await self._answer(auth, ACCEPT, credex_id)
+    async def accept_credex(
+        self, auth: CredexAuth, credex_id: str, *, idempotency_key: str | None = None
+    ) -> CredexStateResponse:
+        return await self._answer(auth, ACCEPT, credex_id, idempotency_key)
 
-    async def decline_credex(self, auth: CredexAuth, credex_id: str) -> CredexStateResponse:
-        return await self._answer(auth, DECLINE, credex_id)
+    async def decline_credex(
+        self, auth: CredexAuth, credex_id: str, *, idempotency_key: str | None = None
+    ) -> CredexStateResponse:
+        return await self._answer(auth, DECLINE, credex_id, idempotency_key)
 
-    async def cancel_credex(self, auth: CredexAuth, credex_id: str) -> CredexStateResponse:
-        return await self._answer(auth, CANCEL, credex_id)
+    async def cancel_credex(
+        self, auth: CredexAuth, credex_id: str, *, idempotency_key: str | None = None
+    ) -> CredexStateResponse:
+        return await self._answer(auth, CANCEL, credex_id, idempotency_key)
 
-    async def accept_credex_bulk(self, auth: CredexAuth, credex_ids: Sequence[str]) -> AcceptCredexBulkResponse:
+    async def accept_credex_bulk(
+        self, auth: CredexAuth, credex_ids: Sequence[str], *, idempotency_key: str | None = None
+    ) -> AcceptCredexBulkResponse:
         request = build_request(AcceptCredexBulkRequest, ACCEPT_BULK, credex_ids=list(credex_ids))
-        return await self._call(auth, ACCEPT_BULK, request, AcceptCredexBulkResponse)
+        return await self._call(auth, ACCEPT_BULK, request, AcceptCredexBulkResponse, idempotency_key)
 
     async def get_credex(self, auth: CredexAuth, credex_id: str, account_id: str) -> GetCredexResponse:
         request = build_request(GetCredexRequest, GET_CREDEX, credex_id=credex_id, account_id=account_id)
@@ -224,24 +241,34 @@ class CredexClient(CredexHttp):
         request = build_request(GetLedgerRequest, LEDGER, account_id=account_id, start_row=start_row, num_rows=num_rows)
         return await self._call(auth, LEDGER, request, LedgerResponse)
 
-    async def create_recurring(self, auth: CredexAuth, request: CreateRecurringRequest) -> CreateRecurringResponse:
+    async def create_recurring(
+        self, auth: CredexAuth, request: CreateRecurringRequest, *, idempotency_key: str | None = None
+    ) -> CreateRecurringResponse:
         """Any recurring template; `CreateRecurringRequest.member_tier_subscription` builds the tier upgrade."""
-        return await self._call(auth, CREATE_RECURRING, request, CreateRecurringResponse)
+        return await self._call(auth, CREATE_RECURRING, request, CreateRecurringResponse, idempotency_key)
 
     async def subscribe_member_tier(
-        self, auth: CredexAuth, source_account_id: str, *, start_date: date, amount: Decimal = Decimal("1.00")
+        self,
+        auth: CredexAuth,
+        source_account_id: str,
+        *,
+        start_date: date,
+        amount: Decimal = Decimal("1.00"),
+        idempotency_key: str | None = None,
     ) -> CreateRecurringResponse:
         """The tier 3 upgrade: a secured USD subscription every 28 days from the member's account."""
         try:
             request = CreateRecurringRequest.member_tier_subscription(source_account_id, start_date, amount)
         except ValueError as exc:
             raise CredexInvalidRequest(f"invalid subscription: {exc}", endpoint=CREATE_RECURRING.name) from exc
-        return await self.create_recurring(auth, request)
+        return await self.create_recurring(auth, request, idempotency_key=idempotency_key)
 
     # -- helpers --------------------------------------------------------------------------------------------
-    async def _answer(self, auth: CredexAuth, endpoint: Endpoint, credex_id: str) -> CredexStateResponse:
+    async def _answer(
+        self, auth: CredexAuth, endpoint: Endpoint, credex_id: str, idempotency_key: str | None
+    ) -> CredexStateResponse:
         request = build_request(CredexIDRequest, endpoint, credex_id=credex_id)
-        response = await self._call(auth, endpoint, request, CredexStateResponse)
+        response = await self._call(auth, endpoint, request, CredexStateResponse, idempotency_key)
         response.details.credex_id = self._credex_id(
             endpoint, response.details.credex_id, response.action.id, credex_id
         )

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 M = TypeVar("M", bound=BaseModel)
@@ -133,30 +134,43 @@ class CredexHttp:
         auth.token = response.details.token
         return response
 
-    async def _call(self, auth: CredexAuth, endpoint: Endpoint, request: CredexRequest, model: type[M]) -> M:
+    async def _call(
+        self,
+        auth: CredexAuth,
+        endpoint: Endpoint,
+        request: CredexRequest,
+        model: type[M],
+        idempotency_key: str | None = None,
+    ) -> M:
+        """`idempotency_key` travels as `Idempotency-Key` (writes): a request to credex-core to perform a repeated
+        write once; credex-core ignores it today, so it is no substitute for reconciling."""
         body = jsonio.dumps(request.payload())
         if endpoint.bearer and auth.token is None:
             await self._login(auth)
-        response = await self._send(auth, endpoint, body, attempt=1)
+        response = await self._send(auth, endpoint, body, attempt=1, idempotency_key=idempotency_key)
         if response.status_code == 401:
             if endpoint.write:
                 auth.token = None
                 raise CredexUnauthorized("credex-core refused the token", endpoint=endpoint.name)
             if endpoint.bearer:
                 await self._login(auth)
-            response = await self._send(auth, endpoint, body, attempt=2)
+            response = await self._send(auth, endpoint, body, attempt=2, idempotency_key=idempotency_key)
             if response.status_code == 401:
                 if endpoint.bearer:
                     auth.token = None
                 raise CredexUnauthorized("credex-core refused the login", endpoint=endpoint.name)
         return self._parse(endpoint, response, model)
 
-    async def _send(self, auth: CredexAuth, endpoint: Endpoint, body: bytes, *, attempt: int) -> httpx.Response:
+    async def _send(
+        self, auth: CredexAuth, endpoint: Endpoint, body: bytes, *, attempt: int, idempotency_key: str | None = None
+    ) -> httpx.Response:
         headers = {
             "x-client-api-key": self._api_key,
             "content-type": "application/json",
             "accept": "application/json",
         }
+        if idempotency_key:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
         if endpoint.bearer and auth.token:
             headers["authorization"] = f"Bearer {auth.token}"
         started = time.perf_counter()

@@ -28,6 +28,17 @@ class Denomination(StrEnum):
     ZWG = "ZWG"
 
 
+DECIMAL_PLACES: dict[Denomination, int] = {
+    Denomination.CXX: 2,
+    Denomination.CAD: 2,
+    Denomination.USD: 2,
+    Denomination.XAU: 4,
+    Denomination.ZWG: 2,
+}
+"""Decimal places credex-core takes per denomination; more is INVALID_AMOUNT. The contract is silent on this: these are
+the rules the sandbox enforces as credex-core does (gold in grams to 4 places, everything else to cents)."""
+
+
 class CredexType(StrEnum):
     PURCHASE = "PURCHASE"
     GIFT = "GIFT"

@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import ClassVar
 
+from app.credex.models_common import DECIMAL_PLACES
+
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
 TokenFactory = Callable[[], str]
 
-PRECISION = {"CXX": 2, "CAD": 2, "USD": 2, "XAU": 4, "ZWG": 2}
-"""Decimal places each denomination accepts; more is an invalid amount."""
+PRECISION = {d.value: places for d, places in DECIMAL_PLACES.items()}
+"""Decimal places each denomination accepts; more is an invalid amount (one table with the bot: models_common)."""
 USD_PER_UNIT = {
     "CXX": Decimal("1"),
     "CAD": Decimal("0.72"),

@@ -7,9 +7,9 @@ asking for it again would only make the person retype it.
 
 from __future__ import annotations
 
+from app.components.offer_amount import AmountCheck, OfferAmount
 from app.components.offers import (
     CreateOffer,
-    OfferAmount,
     OfferCancelled,
     OfferConfirm,
     OfferDueDate,
@@ -24,14 +24,16 @@ OFFER = Flow(
     "offer",
     start="amount",
     steps={
-        "amount": Step(OfferAmount(), on={"ok": "handle"}),
+        "amount": Step(OfferAmount(), on={"ok": "handle", "ask": "amount_check"}),
+        "amount_check": Step(AmountCheck(), on={"ok": "handle", "no": "amount", "ask": "amount_check"}),
         "handle": Step(OfferHandle(), on={"ok": "lookup"}),
         "lookup": Step(OfferLookup(), on={"ok": "confirm", "needs_due": "due", "unknown": "handle", "self": "handle"}),
         "due": Step(OfferDueDate(), on={"ok": "confirm"}),
         "confirm": Step(OfferConfirm(), on={"yes": "create", "no": "cancelled"}),
         "cancelled": Step(OfferCancelled(), on={"ok": MENU}),
         "create": Step(CreateOffer(), on={"ok": MENU, "fix_amount": "reamount", "fix_due": "due"}),
-        "reamount": Step(OfferAmount(), on={"ok": "confirm"}),
+        "reamount": Step(OfferAmount(), on={"ok": "confirm", "ask": "reamount_check"}),
+        "reamount_check": Step(AmountCheck(), on={"ok": "confirm", "no": "reamount", "ask": "reamount_check"}),
     },
     trigger=(
         "menu rows *Offer secured credex* / *Offer unsecured*; shortcuts typed at the menu: "
