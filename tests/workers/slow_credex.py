@@ -16,7 +16,8 @@ import httpx
 import orjson
 
 UPSTREAM = os.environ["SLOW_CREDEX_UPSTREAM"]
-HOLD = {path: float(os.environ.get("HOLD_SECONDS", "3")) for path in os.environ.get("HOLD_PATHS", "").split(",") if path}
+SECONDS = float(os.environ.get("HOLD_SECONDS", "3"))
+HOLD = {path: SECONDS for path in os.environ.get("HOLD_PATHS", "").split(",") if path}
 counts: Counter[str] = Counter()
 client = httpx.AsyncClient(base_url=UPSTREAM, timeout=30)
 
