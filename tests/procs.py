@@ -48,7 +48,11 @@ class Proc:
     def start(self, ready_path: str = "/health") -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(self.args, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-        _wait_http(self.url + ready_path)
+        try:
+            _wait_http(self.url + ready_path)
+        except BaseException:
+            self.stop()  # never leave a process behind
+            raise
 
     @property
     def pid(self) -> int:

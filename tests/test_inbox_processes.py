@@ -46,8 +46,13 @@ def owner_pid(r: sync_redis.Redis, channel: str) -> int:
 
 def two_services(tmp: Path, url: str, graph: Proc, **settings: object) -> tuple[Proc, Proc]:
     a, b = service(tmp, url, graph, "a", **settings), service(tmp, url, graph, "b", **settings)
-    a.start()
-    b.start()
+    try:
+        a.start()
+        b.start()
+    except BaseException:
+        a.stop()
+        b.stop()
+        raise
     r = sync_redis.Redis.from_url(url)
     # Both alive and the partitions shared out: 4 each.
     def shared() -> bool:
@@ -55,7 +60,10 @@ def two_services(tmp: Path, url: str, graph: Proc, **settings: object) -> tuple[
         pids = [int(o.decode().split(":")[1]) for o in owners if o is not None]
         return len(pids) == PARTITIONS and pids.count(a.pid) == pids.count(b.pid) == PARTITIONS // 2
 
-    assert wait_for(shared, within=10)
+    if not wait_for(shared, within=10):
+        a.stop()
+        b.stop()
+        raise AssertionError("the partitions were not shared out between the two processes")
     return a, b
 
 

@@ -102,8 +102,13 @@ def owner_pid(url: str, channel: str) -> int:
 def start_services(tmp: Path, url: str, graph: Proc, credex: Proc) -> list[Proc]:
     settings = {"credex_api_url": credex.url, "credex_client_api_key": "sandbox-client-key", "service_runner": "flows"}
     services = [service(tmp, url, graph, name, **settings) for name in ("a", "b")]
-    for svc in services:
-        svc.start()
+    try:
+        for svc in services:
+            svc.start()
+    except BaseException:
+        for svc in services:
+            svc.stop()
+        raise
     return services
 
 

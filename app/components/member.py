@@ -44,7 +44,9 @@ class Login(ApiComponent):
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
         if not auth.phone.isdigit():
             return ValidationResult.failure(
-                "To use VimbisoPay, please message us from a WhatsApp account that shares its phone number.",
+                "To use VimbisoPay I need the phone number your credex account uses, and WhatsApp does not share"
+                " it with me for your account. Please message us with your phone number shown instead of a"
+                " username.",
                 outcome="rejected",
             )
         try:

@@ -29,6 +29,10 @@ from app.whatsapp.inbound import InboundMessage
 
 log = structlog.get_logger(__name__)
 
+REST_OUTCOMES = frozenset({"error"})
+CREDEX_DOWN = (
+    "credex is not answering right now, so nothing was changed. Please try again in a few minutes, or type *menu*."
+)
 MAX_HOPS = 12
 MENU = "menu.load"
 SHORTCUT = "offer.lookup"
@@ -224,9 +228,18 @@ class TableRunner:
                 target = MENU if ctx.state.get_auth_token() else LOGIN
             elif result.outcome in step.on:
                 target = step.on[result.outcome]
+            elif result.outcome in REST_OUTCOMES and step.component.kind == "api":
+                # credex-core is not answering: one try per message, one plain answer, and rest. Going on to
+                # the menu would call it again (and again: the menu needs the dashboard), never helping anyone.
+                ctx.send(notice(CREDEX_DOWN))
+                ctx.state.clear_flow_state()
+                return
             else:  # rejected / unconfirmed / unavailable / error, unmapped: explain, then the menu
                 ctx.send(notice(result.error or "Something went wrong."))
                 target = MENU if ctx.state.get_auth_token() else LOGIN
+                if target == LOGIN and flow == LOGIN.partition(".")[0]:  # login refused: rest, never loop on it
+                    ctx.state.clear_flow_state()
+                    return
             next_flow, next_name = self.registry.resolve(flow, target)
             carry = result.details.get("carry")
             data = dict(carry) if isinstance(carry, dict) else (None if next_flow == flow else {})
