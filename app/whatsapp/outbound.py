@@ -36,7 +36,9 @@ RATE_LIMIT_CODES = frozenset({130429, 80007, 4})
 TRANSIENT_CODES = frozenset({1, 2, 131000, 131016, 133004})
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+MAX_SENDS_IN_FLIGHT = 100
+DEFAULT_LIMITS = httpx.Limits(max_connections=MAX_SENDS_IN_FLIGHT, max_keepalive_connections=MAX_SENDS_IN_FLIGHT)
+"""Every pooled connection is kept alive: a burst of sends reuses them instead of reopening."""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -156,6 +158,9 @@ class CloudApiClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._in_flight = asyncio.Semaphore(MAX_SENDS_IN_FLIGHT)
+        """Sends wait here for a free connection, untimed: a wait for our own pool is not a failed attempt (it
+        was counted as one under the pool timeout, and a reply Meta would have taken ended as a dead letter)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> CloudApiClient:
@@ -194,7 +199,8 @@ class CloudApiClient:
             "Content-Type": "application/json",
         }
         try:
-            response = await self._client.post(self.url, content=orjson.dumps(payload), headers=headers)
+            async with self._in_flight:
+                response = await self._client.post(self.url, content=orjson.dumps(payload), headers=headers)
         except httpx.TransportError as exc:
             return exc
         return _classify(response)

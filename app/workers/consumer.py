@@ -54,6 +54,8 @@ class PartitionConsumer:
         handler: Handler,
         limits: ConsumerLimits,
         metrics: Metrics,
+        *,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.partition = partition
         self.keys = partition_keys(partition)
@@ -62,7 +64,7 @@ class PartitionConsumer:
         self.handler = handler
         self.limits = limits
         self.metrics = metrics
-        self._slots = asyncio.Semaphore(limits.in_flight)
+        self._slots = slots or asyncio.Semaphore(limits.in_flight)
         self._queues: dict[str, deque[Entry]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[str] = set()

@@ -48,6 +48,9 @@ class Workers:
         self.drain_s = drain_s
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.consumers: dict[int, PartitionConsumer] = {}
+        self.slots = asyncio.Semaphore(limits.in_flight)
+        """Entries held in memory by this process, all partitions together: the backlog waits in the inbox
+        (durable, ordered), and the webhook keeps its share of the event loop under load."""
         self.ownership = Ownership(
             redis,
             InboxScripts.register(redis),
@@ -85,7 +88,7 @@ class Workers:
 
     async def _gained(self, partition: int) -> None:
         consumer = PartitionConsumer(
-            partition, self.redis, self.process_id, self.handler, self.limits, self.metrics
+            partition, self.redis, self.process_id, self.handler, self.limits, self.metrics, slots=self.slots
         )
         self.consumers[partition] = consumer
         consumer.start()
