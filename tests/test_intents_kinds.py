@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from tests.credex_support import Wrapper
 from tests.flows_kit import ALICE, BOB, CHIPO, Person, bot_with, sandbox, text_of
-from tests.test_flow_account import open_action
+from tests.test_flow_account import open_action, switch_to
 from tests.test_flow_pending import ledger_of, offer
 
 
@@ -99,6 +99,15 @@ async def join(bot: Any) -> Person:
     return person
 
 
+async def authorize(bot: Any) -> Person:
+    alice = Person(bot, ALICE)
+    await alice.say("hi")
+    await switch_to(bot, alice, "alices_shop")
+    await open_action(alice, "authorize")
+    await alice.say(f"@{BOB}")
+    return alice
+
+
 Setup = Callable[[Any], Awaitable[Person]]
 CASES: list[tuple[str, Setup, str]] = [
     ("/acceptCredex", accept, "accepted"),
@@ -108,6 +117,7 @@ CASES: list[tuple[str, Setup, str]] = [
     ("/createRecurring", upgrade, "entrepreneur tier"),
     ("/createAccount", business, "is open"),
     ("/onboardMember", join, "welcome, tendai"),
+    ("/authorizeForAccount", authorize, "could not confirm whether this change went through"),
 ]
 
 

@@ -38,9 +38,6 @@ class IntentWrite(ApiComponent):
 
     operation: ClassVar[str]
     fences_itself = True
-    repeatable: ClassVar[bool] = False
-    """The write has the same effect done twice (authorize, unauthorize, route offers): after an unfinished
-    try it is simply made again, which is exactly-once in effect; credex-core's answer is then the truth."""
 
     @abstractmethod
     def identity(self, ctx: StepContext) -> list[Any]:
@@ -69,7 +66,7 @@ class IntentWrite(ApiComponent):
         key = operation_id(ctx, self.operation, self.identity(ctx))
         record = {"op": self.operation, "at": int(time.time()), **self.intent(ctx)}
         earlier = await ctx.state.begin_intent(key, record)
-        if earlier is None or self.repeatable:
+        if earlier is None:
             try:
                 result = await self.write(ctx, auth, key)
             except (CredexRejected, CredexUnavailable, CredexInvalidRequest):

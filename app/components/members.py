@@ -240,13 +240,12 @@ class SendToConfirm(ConfirmComponent):
 
 class MemberWrite(IntentWrite):
     """One account write per confirmation; a refusal the person can fix goes back to the choice ("retry").
-    Authorizing, removing and routing offers have the same effect done twice, so after an unfinished try the
-    write is made again (exactly once in effect) rather than reconciled."""
+    credex-core has no read that lists an account's members, so after an unfinished try the bot cannot tell
+    whether it took effect: it never writes again, and says so ("could not confirm; check")."""
 
     outcomes = frozenset({"ok", "retry"})
     refusal_hint: ClassVar[str] = ""
     """Added to a fixable refusal: what the person can do about it."""
-    repeatable = True
 
     def identity(self, ctx: StepContext) -> list[Any]:
         chosen = ctx.data.get("target") or {}
@@ -254,6 +253,9 @@ class MemberWrite(IntentWrite):
 
     def intent(self, ctx: StepContext) -> dict[str, Any]:
         return {}
+
+    def what(self, ctx: StepContext) -> str:
+        return "This change"
 
     async def write(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
         account = owned_business(ctx.state)
