@@ -114,7 +114,7 @@ def create_app(
             if cloud is not None:
                 await cloud.aclose()
             if redis is None:
-                await client.aclose()
+                await client.aclose(close_connection_pool=True)  # our pool: its sockets close with it
 
     app = FastAPI(
         title="VimbisoPay WhatsApp chat server",

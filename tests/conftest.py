@@ -164,7 +164,7 @@ async def redis_client(backend: str, request: pytest.FixtureRequest) -> AsyncIte
     finally:
         if backend != "fakeredis":
             await client.flushdb()
-        await client.aclose()
+        await client.aclose(close_connection_pool=True)  # a pool passed in is not closed otherwise: fds leak
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ async def test_two_processes_200_increments_each_make_400(shared_url: str) -> No
         assert int(await redis.hget(channel_keys(channel).state, "v")) == 400
     finally:
         await redis.delete(*channel_keys(channel))
-        await redis.aclose()
+        await redis.aclose(close_connection_pool=True)
 
 
 async def test_unreachable_redis_fails_fast_with_a_typed_error() -> None:
@@ -81,7 +81,7 @@ async def test_unreachable_redis_fails_fast_with_a_typed_error() -> None:
         async with store.session("263771234567", "wamid.1"):
             pass
     assert time.monotonic() - started < 1.5
-    await redis.aclose()
+    await redis.aclose(close_connection_pool=True)
 
 
 async def test_blackholed_redis_times_out_instead_of_hanging() -> None:
@@ -100,7 +100,7 @@ async def test_blackholed_redis_times_out_instead_of_hanging() -> None:
         async with store.session("263771234567", "wamid.1"):
             pass
     assert time.monotonic() - started < 3.5
-    await redis.aclose()
+    await redis.aclose(close_connection_pool=True)
     listener.close()
 
 
@@ -117,4 +117,4 @@ async def test_redis_killed_mid_session_then_back(redis_process: RedisProcess) -
         assert not state.duplicate and state.is_new
     async with store.session("263771234567", "wamid.1") as state:
         assert state.duplicate
-    await redis.aclose()
+    await redis.aclose(close_connection_pool=True)
