@@ -133,3 +133,31 @@ async def test_a_crash_after_the_write_then_the_same_answer_writes_once(
         assert told in again, again
         assert "no longer pending" not in again
         assert int(sandbox(bot).requests[path]) == 1
+
+
+class RefusedBefore(Wrapper):
+    """The first request to `path` never reaches the sandbox (connection refused)."""
+
+    path = ""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        super().__init__(inner)
+        self.fired = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(self.path) and not self.fired:
+            self.fired = True
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize(("path", "setup", "told"), CASES, ids=[c[0].strip("/") for c in CASES])
+async def test_the_same_fault_before_the_write_writes_nothing_and_says_so(
+    redis_client: Redis, path: str, setup: Setup, told: str
+) -> None:
+    wrap = type(f"Refused{path.strip('/')}", (RefusedBefore,), {"path": path})
+    async with bot_with(redis_client, wrap=wrap) as bot:
+        person = await setup(bot)
+        said = text_of(await person.tap("yes")).lower()
+        assert "nothing was changed" in said and told not in said, said
+        assert int(sandbox(bot).requests.get(path, 0)) == 0
