@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import REPO, free_port
 from tests.webhook_kit import APP_SECRET, body_of, signed, text_message
@@ -84,6 +86,17 @@ def uvicorn_args(target: str, port: int, factory: bool = False) -> list[str]:
 def graph_stub(tmp: Path) -> Proc:
     port = free_port()
     return Proc(uvicorn_args("tests.workers.graph_faults:app", port), dict(os.environ), port, tmp / "graph.log")
+
+
+@pytest.fixture
+def graph(tmp_path: Path) -> Iterator[Proc]:
+    """The faulty Graph API stub, its own process, for the duration of one test."""
+    stub = graph_stub(tmp_path)
+    stub.start(ready_path="/sent")
+    try:
+        yield stub
+    finally:
+        stub.stop()
 
 
 def service(tmp: Path, redis_url: str, graph: Proc, name: str, **settings: Any) -> Proc:

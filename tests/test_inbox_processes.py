@@ -11,7 +11,6 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,21 +20,12 @@ import redis as sync_redis
 from app.inbox.keys import partition_keys, partition_of
 from app.state.keys import channel_keys
 from tests.conftest import RedisProcess, free_port
-from tests.procs import PYTHON, Meta, Proc, graph_stub, sent, service, set_fault, wait_for
+from tests.procs import PYTHON, Meta, Proc, sent, service, set_fault, wait_for
+from tests.procs import graph as graph  # the fixture, by name
 from tests.webhook_kit import APP_SECRET, new_id
 
 pytestmark = pytest.mark.processes
 PARTITIONS = 8
-
-
-@pytest.fixture
-def graph(tmp_path: Path) -> Iterator[Proc]:
-    stub = graph_stub(tmp_path)
-    stub.start(ready_path="/sent")
-    try:
-        yield stub
-    finally:
-        stub.stop()
 
 
 def owner_pid(r: sync_redis.Redis, channel: str) -> int:

@@ -17,22 +17,13 @@ import redis as sync_redis
 
 from app.inbox.keys import partition_keys, partition_of
 from tests.conftest import RedisProcess, free_port
-from tests.procs import Meta, Proc, graph_stub, service, uvicorn_args, wait_for
+from tests.procs import Meta, Proc, service, uvicorn_args, wait_for
+from tests.procs import graph as graph  # the fixture, by name
 from tests.webhook_kit import reply_message
 
 pytestmark = pytest.mark.processes
 ALICE, BOB = "263770000001", "263770000002"
 PARTITIONS = 8
-
-
-@pytest.fixture
-def graph(tmp_path: Path) -> Iterator[Proc]:
-    stub = graph_stub(tmp_path)
-    stub.start(ready_path="/sent")
-    try:
-        yield stub
-    finally:
-        stub.stop()
 
 
 @pytest.fixture
