@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
 from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
+from app.api.security import SecurityHeaders
 from app.config import Settings, get_settings
 from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
 from app.flows.engine import Engine, FlowRunner
@@ -125,6 +126,8 @@ def create_app(
         redoc_url=None,
     )
     openapi.install(app, settings)
+    app.router.redirect_slashes = False  # a redirect would echo the Host header back (Location: http://<host>/…)
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.credex = credex
