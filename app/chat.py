@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import threading
@@ -34,6 +35,14 @@ class Choice:
     kind: Literal["button_reply", "list_reply"]
     reply_id: str
     title: str
+
+
+BOLD = re.compile(r"\*([^*\n]+)\*")
+
+
+def bold(line: str) -> str:
+    """WhatsApp's *bold* as the terminal's bold (ANSI), as the person would see it."""
+    return BOLD.sub(lambda m: f"\033[1m{m.group(1)}\033[0m", line)
 
 
 def render(message: dict[str, Any], choices: list[Choice]) -> list[str]:
@@ -130,12 +139,14 @@ class Chat:
         return response.status_code
 
     def show(self, messages: list[dict[str, Any]], out: TextIO) -> None:
-        """Print replies; a batch that offers taps replaces the previous choices (numbers restart at 1)."""
-        fresh: list[Choice] = []
+        """Print replies; the choices are those of the latest message only: after a reply without buttons or
+        rows, a typed number is text again (an amount, a row number the bot reads itself), never a stale tap."""
         for message in messages:
+            if message.get("kind") == "mark_read":
+                continue
+            fresh: list[Choice] = []
             for line in render(message, fresh):
-                print(line, file=out)
-        if fresh:
+                print(bold(line) if out.isatty() else line, file=out)
             self.choices = fresh
         out.flush()
 
@@ -205,7 +216,8 @@ def phone_number(value: str) -> str:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m app.chat", description="Chat with the bot from a terminal.")
     parser.add_argument("--phone", type=phone_number, required=True, help="your WhatsApp number, e.g. 263771234567")
-    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the running service (APP_ENV=development)")
+    default_url = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+    parser.add_argument("--url", default=default_url, help="the running service (APP_ENV=development; honours PORT)")
     parser.add_argument("--name", default=None, help="profile name sent with each message")
     parser.add_argument("--once", action="append", metavar="TEXT", help="send TEXT, print the replies, exit")
     parser.add_argument("--wait", type=float, default=2.0, help="--once: seconds to wait for replies")

@@ -201,3 +201,18 @@ async def test_chat_reports_a_service_without_the_simulator(redis: Redis, capsys
 def test_chat_refuses_a_bad_phone() -> None:
     with pytest.raises(SystemExit):
         chat_cli.parse_args(["--phone", "12ab"])
+
+
+def test_chat_numbers_pick_a_choice_only_while_the_latest_message_offers_them() -> None:
+    chat = chat_cli.Chat(httpx.AsyncClient(base_url="http://unused"), NEW)
+    menu = {"kind": "buttons", "body": "Pick one", "buttons": [{"id": "a", "title": "A"}, {"id": "b", "title": "B"}]}
+    chat.show([menu], io.StringIO())
+    assert chat.payload_for("2")["reply_id"] == "b"
+    chat.show([{"kind": "text", "body": "How much do you want to offer?"}], io.StringIO())
+    assert chat.payload_for("3") == {"kind": "text", "text": "3"}  # an amount, not a tap on the old menu
+    assert chat_cli.bold("a *bold* word") == "a \033[1mbold\033[0m word"
+
+
+def test_chat_honours_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    assert chat_cli.parse_args(["--phone", NEW]).url == "http://127.0.0.1:8123"
