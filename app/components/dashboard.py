@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from app.components.base import DisplayComponent, InputComponent, ReadOnlyState, StepContext
 from app.components.handlers import active_account, all_accounts
@@ -15,7 +16,7 @@ from app.components.shortcuts import looks_like_shortcut, parse_shortcut
 from app.credex.models_common import Denomination
 from app.credex.models_members import DashboardAccount
 from app.state.results import ValidationResult
-from app.whatsapp.messages import ROWS_MAX, ListMessage, OutboundMessage, Row, Section, Text, fit
+from app.whatsapp.messages import INTERACTIVE_BODY_MAX, ROWS_MAX, ListMessage, OutboundMessage, Row, Section, Text, fit
 
 SHORTCUT_AGAIN = "Type the shortcut again with a smaller amount, or choose from the list."
 
@@ -88,30 +89,53 @@ def menu_pages(f: Facts, enabled: frozenset[str]) -> tuple[list[MenuAction], lis
     return [*common, MORE], [a for a in actions if a.rare]
 
 
+MENU_QUESTION = "What would you like to do? Or type a shortcut like *5=>handle*."
+
+
+def menu_body(state: Any) -> str:
+    """The menu's body: the dashboard summary above the question when both fit in one list message (1,024
+    characters), so a turn ends with two messages (the result and the menu), not three: fewer notifications,
+    and fewer billable messages."""
+    summary = summary_text(state)
+    if summary is not None and len(summary) + 2 + len(MENU_QUESTION) <= INTERACTIVE_BODY_MAX:
+        return f"{summary}\n\n{MENU_QUESTION}"
+    return MENU_QUESTION
+
+
 class DashboardView(DisplayComponent):
     def render(self, view: ReadOnlyState) -> Sequence[OutboundMessage]:
-        f = facts(view)
-        if f is None:
+        summary = summary_text(view)
+        if summary is None:
             return [Text(body="Your dashboard is not available right now. Type *menu* to try again.")]
-        a, member = f.account, view.get("member")
-        lines = [f"*{a.account_name}*" + (f"  (@{a.account_handle})" if a.account_handle else "")]
-        balances = a.balances.secured_net_balances_by_denom
-        lines.append("\n*Secured balances*")
-        lines += [f"  {format_amount(m.amount, m.denomination or a.default_denom)}" for m in balances] or ["  none yet"]
-        unsecured = a.balances.unsecured_balances_in_default_denom
-        if unsecured is not None and (unsecured.total_payables.amount or unsecured.total_receivables.amount):
-            owe, owed = unsecured.total_payables, unsecured.total_receivables
-            lines.append(
-                f"*Unsecured*  you owe {format_amount(abs(owe.amount), owe.denomination or a.default_denom)}, "
-                f"owed to you {format_amount(owed.amount, owed.denomination or a.default_denom)}"
-            )
-        net = a.balances.net_credex_assets_in_default_denom
-        if net is not None:
-            lines.append(f"*Net assets*  {format_amount(net.amount, net.denomination or a.default_denom)}")
-        if f.tier < 3 and member.remaining_available_usd is not None:
-            lines.append(f"*Daily limit left*  {format_amount(member.remaining_available_usd, 'USD')}")
-        lines.append(f"\nPending: {offers(f.incoming)} to you, {f.outgoing} from you")
-        return [Text.safe("\n".join(lines))]
+        if menu_body(view) != MENU_QUESTION:
+            return []  # the menu that follows carries it
+        return [Text.safe(summary)]
+
+
+def summary_text(view: Any) -> str | None:
+    """The active account's balances and pending counts, as the person reads them; None when not loaded."""
+    f = facts(view)
+    if f is None:
+        return None
+    a, member = f.account, view.get("member")
+    lines = [f"*{a.account_name}*" + (f"  (@{a.account_handle})" if a.account_handle else "")]
+    balances = a.balances.secured_net_balances_by_denom
+    lines.append("\n*Secured balances*")
+    lines += [f"  {format_amount(m.amount, m.denomination or a.default_denom)}" for m in balances] or ["  none yet"]
+    unsecured = a.balances.unsecured_balances_in_default_denom
+    if unsecured is not None and (unsecured.total_payables.amount or unsecured.total_receivables.amount):
+        owe, owed = unsecured.total_payables, unsecured.total_receivables
+        lines.append(
+            f"*Unsecured*  you owe {format_amount(abs(owe.amount), owe.denomination or a.default_denom)}, "
+            f"owed to you {format_amount(owed.amount, owed.denomination or a.default_denom)}"
+        )
+    net = a.balances.net_credex_assets_in_default_denom
+    if net is not None:
+        lines.append(f"*Net assets*  {format_amount(net.amount, net.denomination or a.default_denom)}")
+    if f.tier < 3 and member.remaining_available_usd is not None:
+        lines.append(f"*Daily limit left*  {format_amount(member.remaining_available_usd, 'USD')}")
+    lines.append(f"\nPending: {offers(f.incoming)} to you, {f.outgoing} from you")
+    return "\n".join(lines)
 
 
 def offers(n: int) -> str:
@@ -146,7 +170,7 @@ class MenuChoice(InputComponent):
         if not actions:
             return [Text(body="Nothing to do here right now. Type *menu* to go back.")]
         rows = [Row.safe(a.id, a.title, a.description) for a in actions]
-        body = "What would you like to do? Or type a shortcut like *5=>handle*."
+        body = menu_body(ctx.state)
         return [ListMessage(body=body, button="Choose", sections=[Section(title="Actions", rows=rows)])]
 
     def validate(self, ctx: StepContext, text: str) -> ValidationResult:
