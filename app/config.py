@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     credex_api_url: str | None = None
     credex_client_api_key: SecretStr | None = None
 
+    notify_per_recipient_per_minute: int = Field(5, ge=1, le=10_000)
+    notify_per_minute: int = Field(600, ge=1, le=1_000_000)
+
     admin_token: SecretStr | None = None
 
     @field_validator("app_env", mode="before")

@@ -124,3 +124,13 @@ async def test_openapi_describes_notify(bot: Bot) -> None:
     assert {"202", "401", "422"} <= set(operation["responses"])
     accepted = operation["responses"]["202"]["content"]["application/json"]["schema"]["$ref"]
     assert accepted == "#/components/schemas/NotifyAccepted"
+
+
+async def test_notify_is_rate_limited_per_recipient(bot: Bot) -> None:
+    for _ in range(5):
+        assert (await bot.client.post("/notify", json=GOOD, headers=KEY)).status_code == 202
+    refused = await bot.client.post("/notify", json=GOOD, headers=KEY)
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+    other = {**GOOD, "phoneNumber": "263770000002"}
+    assert (await bot.client.post("/notify", json=other, headers=KEY)).status_code == 202
+    assert len(await bot.outbox(ALICE)) == 5  # the refused one was never queued

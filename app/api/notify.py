@@ -20,6 +20,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.api.deps import InboxDep, SettingsDep
+from app.api.rate import over_limit
 from app.credex.wiring import SANDBOX_KEY
 from app.inbox.inbox import NewEntry
 from app.masking import mask_phone
@@ -137,6 +138,12 @@ async def require_client_key(settings: SettingsDep, key: Annotated[str | None, S
             "description": "The body is not JSON, or a field is missing or out of bounds (phoneNumber not 8 to 15 "
             "digits, memberName not 1 to 100 characters, message not 1 to 900): nothing is sent",
         },
+        429: {
+            "model": NotifyProblem,
+            "description": "More than NOTIFY_PER_RECIPIENT_PER_MINUTE for this phone, or NOTIFY_PER_MINUTE in all, "
+            "this minute: nothing is sent; retry after `Retry-After` seconds",
+            "content": {"application/json": {"example": {"detail": "too many notifications, retry later"}}},
+        },
         503: {
             "model": NotifyProblem,
             "description": "The inbox is unavailable (Redis did not acknowledge); retry later",
@@ -154,6 +161,20 @@ async def notify(
     A member who wrote *stop* gets nothing until they write again (Meta's opt-out policy); credex-core is told
     so in the answer, still 202: the request was fine, and a retry would not change it."""
     masked = mask_phone(body.phone)
+    settings = request.app.state.settings
+    limits = [
+        (f"notify:rate:{{{body.phone}}}", settings.notify_per_recipient_per_minute),
+        ("notify:rate:all", settings.notify_per_minute),
+    ]
+    try:
+        wait = await over_limit(request.app.state.redis, limits)
+    except StateError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "inbox unavailable, retry later") from exc
+    if wait is not None:
+        log.warning("notify_rate_limited", to=masked)
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, "too many notifications, retry later", {"Retry-After": str(wait)}
+        )
     notes: PersonNotes | None = getattr(request.app.state, "notes", None)
     if notes is not None and await notes.opted_out(body.phone):
         log.info("notify_skipped_opted_out", to=masked)
