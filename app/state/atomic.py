@@ -42,20 +42,10 @@ class AtomicStateManager:
         self.validator = validator
         self.on_event = on_event
         """Told of lease waits, busy timeouts and commit conflicts (the metrics, wired by the app)."""
-        self.busy_waits = 0
-        self.busy_timeouts = 0
-        self.commit_conflicts = 0
 
     def _event(self, name: str) -> None:
         if self.on_event is not None:
             self.on_event(name)
-
-    def counters(self) -> dict[str, int]:
-        return {
-            "lease_waits": self.busy_waits,
-            "busy_timeouts": self.busy_timeouts,
-            "commit_conflicts": self.commit_conflicts,
-        }
 
     async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate:
         """Take the channel's lease, waiting at most `busy_wait_s` for another worker to release it.
@@ -72,10 +62,8 @@ class AtomicStateManager:
                 return result
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self.busy_timeouts += 1
                 self._event("busy_timeouts")
                 raise ChannelBusy(channel_id, self.busy_wait_s)
-            self.busy_waits += 1
             self._event("lease_waits")
             ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt, result.retry_ms / 1000 + 0.001)
             await asyncio.sleep(min(remaining, random.uniform(0, ceiling)))  # noqa: S311 - jitter, not crypto
@@ -112,7 +100,6 @@ class AtomicStateManager:
                 channel_id, token, expected_version, core, flow, message_id, replies, finished_intents
             )
         except CommitRefused:
-            self.commit_conflicts += 1
             self._event("commit_conflicts")
             raise
 

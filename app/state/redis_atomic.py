@@ -182,10 +182,6 @@ class RedisAtomic:
         ]
         return tuple(await self.guard(self.batcher.call(self.scripts.outbox_enqueue, [k.replies, k.seen], args)))
 
-    async def pending_replies(self, channel_id: str) -> tuple[bytes, ...]:
-        k = channel_keys(channel_id)
-        return tuple(await self.guard(self.redis.lrange(k.replies, 0, 99)))
-
     async def clear_flow(self, channel_id: str, empty_flow: bytes) -> int | Busy | None:
         """New version, Busy when a session holds the channel, None when there is no state."""
         k = channel_keys(channel_id)
