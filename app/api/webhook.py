@@ -17,9 +17,9 @@ from app.config import Settings
 from app.inbox.inbox import Inbox, NewEntry
 from app.metrics import Metrics
 from app.state.errors import StateError
-from app.whatsapp.inbound import InvalidPayload
+from app.whatsapp.inbound import InvalidPayload, load_body
 from app.whatsapp.signature import SignatureCheck, verify_signature, verify_token_matches
-from app.whatsapp.split import load_body, split_body
+from app.whatsapp.split import split_body
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["whatsapp"])

@@ -7,6 +7,7 @@ many users. The envelope's models live in `app/whatsapp/envelope.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import structlog
@@ -33,6 +34,7 @@ __all__ = [
     "InboundUpdate",
     "InvalidPayload",
     "WebhookPayload",
+    "load_body",
     "parse_body",
     "parse_updates",
 ]
@@ -116,18 +118,28 @@ class InvalidPayload(ValueError):
     """The body is not JSON or not a WhatsApp webhook envelope."""
 
 
-def parse_body(raw: bytes) -> WebhookPayload:
-    """Parse a raw POST body (after the signature check) into a `WebhookPayload`."""
+REASON_MAX = 200
+
+
+def load_body(raw: bytes) -> dict[str, Any]:
+    """The body as a dict with the WhatsApp object and an entry list, else InvalidPayload (no input echoed)."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidPayload(f"body is not valid JSON: {exc}") from exc
+        raise InvalidPayload(f"body is not valid JSON: {str(exc)[:REASON_MAX]}") from exc
     if not isinstance(data, dict):
         raise InvalidPayload("body is not a JSON object")
     if data.get("object") != OBJECT_WHATSAPP:
-        raise InvalidPayload(f"object must be {OBJECT_WHATSAPP!r}, got {data.get('object')!r}")
+        raise InvalidPayload(f"object must be {OBJECT_WHATSAPP!r}")
     if not isinstance(data.get("entry"), list):
         raise InvalidPayload("entry must be a list")
+    return data
+
+
+def parse_body(raw: bytes) -> WebhookPayload:
+    """Parse a raw POST body (after the signature check) into a `WebhookPayload`, all or nothing (the webhook
+    itself validates update by update: app/whatsapp/split.py)."""
+    data = load_body(raw)
     try:
         return WebhookPayload.model_validate(data)
     except ValidationError as exc:

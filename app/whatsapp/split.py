@@ -15,13 +15,12 @@ import orjson
 import structlog
 from pydantic import BaseModel, ValidationError
 
-from app.whatsapp.envelope import FIELD_MESSAGES, OBJECT_WHATSAPP, Contact, Metadata, Value
-from app.whatsapp.inbound import InboundMessage, InboundStatus, InvalidPayload, _message, _status
+from app.whatsapp.envelope import FIELD_MESSAGES, Contact, Metadata, Value
+from app.whatsapp.inbound import REASON_MAX, InboundMessage, InboundStatus, _message, _status
 
 log = structlog.get_logger(__name__)
 
 Kind = Literal["message", "status"]
-REASON_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +47,6 @@ class Split:
     rejected: list[Rejected]
     skipped: int = 0
     """Updates that are well formed but not for the inbox (no channel or id, other change fields, errors)."""
-
-
-def load_body(raw: bytes) -> dict[str, Any]:
-    """The body as a dict with the WhatsApp object and an entry list, else InvalidPayload."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidPayload(f"body is not valid JSON: {str(exc)[:REASON_MAX]}") from exc
-    if not isinstance(data, dict):
-        raise InvalidPayload("body is not a JSON object")
-    if data.get("object") != OBJECT_WHATSAPP:
-        raise InvalidPayload(f"object must be {OBJECT_WHATSAPP!r}")
-    if not isinstance(data.get("entry"), list):
-        raise InvalidPayload("entry must be a list")
-    return data
 
 
 def _why(exc: ValidationError) -> str:
