@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,43 +103,26 @@ def start_services(tmp: Path, url: str, graph: Proc, credex: Proc) -> list[Proc]
     return services
 
 
-def test_worker_killed_while_create_is_in_flight_makes_one_offer(
-    tmp_path: Path, redis_process: RedisProcess, graph: Proc, credex: Proc
+def one_offer_despite(
+    fault: Callable[[Proc, Proc], Proc],
+    tmp: Path,
+    redis_process: RedisProcess,
+    graph: Proc,
+    credex: Proc,
+    redelivery_retry_s: float = 0.0,
 ) -> None:
-    a, b = start_services(tmp_path, redis_process.url, graph, credex)
+    """Alice signs an offer; once credex-core has made it (its answer held), `fault(a, b)` strikes and returns
+    the process Meta redelivers the tap to. One offer must exist, and Alice be told so once."""
+    a, b = start_services(tmp, redis_process.url, graph, credex)
     try:
         meta = Meta()
         yes = to_confirmation(meta, a, graph)
         tap = reply_message(ALICE, yes, title="Sign and send")
         assert meta.post(a, tap) == 200
         assert wait_for(lambda: creates(credex) == 1, within=10)  # credex-core did it; its answer is held
-        victim = a if owner_pid(redis_process.url, ALICE) == a.pid else b
-        victim.kill9()
-        assert meta.post(b if victim is a else a, tap) == 200  # Meta redelivers the tap (and the inbox has it)
-        assert wait_for(lambda: "was sent to" in texts(graph, ALICE), within=30), texts(graph, ALICE)[-800:]
-        time.sleep(1)
-        assert creates(credex) == 1
-        assert texts(graph, ALICE).count("offer of 7.00 USD was sent") == 1
-    finally:
-        a.stop()
-        b.stop()
-
-
-@pytest.mark.parametrize("redis_process", [True], indirect=True, ids=["aof"])
-def test_redis_killed_while_create_is_in_flight_makes_one_offer(
-    tmp_path: Path, redis_process: RedisProcess, graph: Proc, credex: Proc
-) -> None:
-    a, b = start_services(tmp_path, redis_process.url, graph, credex)
-    try:
-        meta = Meta()
-        yes = to_confirmation(meta, a, graph)
-        tap = reply_message(ALICE, yes, title="Sign and send")
-        assert meta.post(a, tap) == 200
-        assert wait_for(lambda: creates(credex) == 1, within=10)
-        redis_process.stop()  # the commit after the write cannot happen
-        time.sleep(4)
-        redis_process.start()
-        assert meta.post(a, tap, retry_s=10) == 200
+        assert (
+            meta.post(fault(a, b), tap, retry_s=redelivery_retry_s) == 200
+        )  # Meta redelivers the tap (and the inbox has it)
         assert wait_for(lambda: "was sent to" in texts(graph, ALICE), within=40), texts(graph, ALICE)[-800:]
         time.sleep(1)
         assert creates(credex) == 1
@@ -147,3 +130,27 @@ def test_redis_killed_while_create_is_in_flight_makes_one_offer(
     finally:
         a.stop()
         b.stop()
+
+
+def test_worker_killed_while_create_is_in_flight_makes_one_offer(
+    tmp_path: Path, redis_process: RedisProcess, graph: Proc, credex: Proc
+) -> None:
+    def kill_the_worker(a: Proc, b: Proc) -> Proc:
+        victim = a if owner_pid(redis_process.url, ALICE) == a.pid else b
+        victim.kill9()
+        return b if victim is a else a
+
+    one_offer_despite(kill_the_worker, tmp_path, redis_process, graph, credex)
+
+
+@pytest.mark.parametrize("redis_process", [True], indirect=True, ids=["aof"])
+def test_redis_killed_while_create_is_in_flight_makes_one_offer(
+    tmp_path: Path, redis_process: RedisProcess, graph: Proc, credex: Proc
+) -> None:
+    def kill_redis(a: Proc, b: Proc) -> Proc:
+        redis_process.stop()  # the commit after the write cannot happen
+        time.sleep(4)
+        redis_process.start()
+        return a
+
+    one_offer_despite(kill_redis, tmp_path, redis_process, graph, credex, redelivery_retry_s=10)

@@ -6,36 +6,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
-from tests.credex_support import Wrapper
 from tests.flows_kit import ALICE, BOB, CHIPO, Person, bot_with, sandbox, text_of
 from tests.test_flow_account import open_action, switch_to
 from tests.test_flow_pending import ledger_of, offer
+from tests.test_intents import Once
 
 
-class CrashAfter(Wrapper):
+def crash_after(path: str) -> type[Once]:
     """The first request to `path` reaches the sandbox and takes effect; then the step raises."""
-
-    path = ""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        super().__init__(inner)
-        self.fired = False
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.url.path.endswith(self.path) and not self.fired:
-            self.fired = True
-            await response.aread()
-            raise RuntimeError("the worker died here")
-        return response
+    return type(f"CrashAfter{path.strip('/')}", (Once,), {"path": path, "fault": RuntimeError})
 
 
-def crash_after(path: str) -> type[CrashAfter]:
-    return type(f"CrashAfter{path.strip('/')}", (CrashAfter,), {"path": path})
+def refused_before(path: str) -> type[Once]:
+    """The first request to `path` never reaches the sandbox (connection refused)."""
+    return type(f"Refused{path.strip('/')}", (Once,), {"path": path, "after": False})
 
 
 async def decline(bot: Any) -> Person:
@@ -135,28 +122,11 @@ async def test_a_crash_after_the_write_then_the_same_answer_writes_once(
         assert int(sandbox(bot).requests[path]) == 1
 
 
-class RefusedBefore(Wrapper):
-    """The first request to `path` never reaches the sandbox (connection refused)."""
-
-    path = ""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        super().__init__(inner)
-        self.fired = False
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith(self.path) and not self.fired:
-            self.fired = True
-            raise httpx.ConnectError("connection refused", request=request)
-        return await self.inner.handle_async_request(request)
-
-
 @pytest.mark.parametrize(("path", "setup", "told"), CASES, ids=[c[0].strip("/") for c in CASES])
 async def test_the_same_fault_before_the_write_writes_nothing_and_says_so(
     redis_client: Redis, path: str, setup: Setup, told: str
 ) -> None:
-    wrap = type(f"Refused{path.strip('/')}", (RefusedBefore,), {"path": path})
-    async with bot_with(redis_client, wrap=wrap) as bot:
+    async with bot_with(redis_client, wrap=refused_before(path)) as bot:
         person = await setup(bot)
         said = text_of(await person.tap("yes")).lower()
         assert "nothing was changed" in said and told not in said, said

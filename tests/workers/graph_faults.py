@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from tests.workers.asgi import answer, lifespan, read_body
+
 Scope = dict[str, Any]
 
 
@@ -28,20 +30,10 @@ class FaultyGraph:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await lifespan(receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status, answer = await self._route(scope["method"], scope["path"], body)
-        headers = [(b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": orjson.dumps(answer)})
+        status, reply = await self._route(scope["method"], scope["path"], await read_body(receive))
+        await answer(send, status, [(b"content-type", b"application/json")], orjson.dumps(reply))
 
     async def _route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         if method == "POST" and path.endswith("/messages"):

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import orjson
 
+from tests.workers.asgi import answer, lifespan, read_body
+
 UPSTREAM = os.environ["SLOW_CREDEX_UPSTREAM"]
 SECONDS = float(os.environ.get("HOLD_SECONDS", "3"))
 HOLD = {path: SECONDS for path in os.environ.get("HOLD_PATHS", "").split(",") if path}
@@ -24,19 +26,12 @@ client = httpx.AsyncClient(base_url=UPSTREAM, timeout=30)
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        while (message := await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+        await lifespan(receive, send)
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     path = scope["path"]
     if path == "/proxy/count":
-        await _answer(send, 200, [(b"content-type", b"application/json")], orjson.dumps(dict(counts)))
+        await answer(send, 200, [(b"content-type", b"application/json")], orjson.dumps(dict(counts)))
         return
     headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.lower() not in (b"host", b"content-length")]
     upstream = await client.request(scope["method"], path, content=body, headers=headers)
@@ -44,9 +39,5 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if path in HOLD:
         await asyncio.sleep(HOLD[path])
     keep = [(k.encode(), v.encode()) for k, v in upstream.headers.items() if k.lower() not in ("content-length",)]
-    await _answer(send, upstream.status_code, keep, upstream.content)
+    await answer(send, upstream.status_code, keep, upstream.content)
 
-
-async def _answer(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
