@@ -79,10 +79,12 @@ def create_app(
         notes = app.state.notes = PersonNotes(store.redis_atomic)
         table = TableRunner(REGISTRY, credex, metrics, notes=notes, phone_region=settings.default_phone_region)
         engine = Engine(store, runner or table, metrics)
+        inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries)
         workers = Workers(
             client,
             EntryHandler(engine, records, delivery, metrics, mark_read=settings.whatsapp_mark_read),
             metrics,
+            inbox.scripts,
             partitions=settings.inbox_partitions,
             owner_ttl_ms=settings.inbox_owner_ttl_ms,
             limits=ConsumerLimits(
@@ -97,7 +99,7 @@ def create_app(
         app.state.store = store
         app.state.records = records
         app.state.engine = engine
-        app.state.inbox = inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries)
+        app.state.inbox = inbox
         app.state.dead_letters = dead
         app.state.workers = workers
         try:

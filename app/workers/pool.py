@@ -34,6 +34,7 @@ class Workers:
         redis: Redis,
         handler: Handler,
         metrics: Metrics,
+        scripts: InboxScripts,
         *,
         partitions: int,
         owner_ttl_ms: int,
@@ -53,7 +54,7 @@ class Workers:
         (durable, ordered), and the webhook keeps its share of the event loop under load."""
         self.ownership = Ownership(
             redis,
-            InboxScripts.register(redis),
+            scripts,
             self.process_id,
             partitions,
             owner_ttl_ms,
