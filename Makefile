@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint bench clean
+.PHONY: run test reliability lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+reliability: $(STAMP)
+	$(BIN)/pytest -m reliability
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # credex-core.
     credex_api_url: str | None = None
     credex_client_api_key: SecretStr | None = None
+    credex_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    """How long one credex-core answer is awaited; a write that outlasts it is reconciled, never repeated."""
 
     notify_per_recipient_per_minute: int = Field(5, ge=1, le=10_000)
     notify_per_minute: int = Field(600, ge=1, le=1_000_000)

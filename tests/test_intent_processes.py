@@ -21,7 +21,7 @@ from tests.procs import Meta, Proc, service, uvicorn_args, wait_for
 from tests.procs import graph as graph  # the fixture, by name
 from tests.webhook_kit import reply_message
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.reliability]
 ALICE, BOB = "263770000001", "263770000002"
 PARTITIONS = 8
 

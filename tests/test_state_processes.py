@@ -19,6 +19,8 @@ from app.state.factory import build_redis, build_store
 from app.state.keys import channel_keys
 from tests.conftest import REPO, RedisProcess, free_port, make_settings
 
+pytestmark = [pytest.mark.processes, pytest.mark.reliability]
+
 WORKER = Path(__file__).parent / "workers" / "increment.py"
 
 

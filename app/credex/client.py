@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from app.config import Settings
 from app.credex.client_base import CredexAuth, CredexHttp, Endpoint, build_request
 from app.credex.errors import CredexBadResponse, CredexInvalidRequest
@@ -81,6 +83,8 @@ class CredexClient(CredexHttp):
     def from_settings(cls, settings: Settings, **kwargs: Any) -> CredexClient:
         if not settings.credex_api_url or settings.credex_client_api_key is None:
             raise ValueError("CREDEX_API_URL and CREDEX_CLIENT_API_KEY are required for the credex client")
+        read = settings.credex_timeout_seconds
+        kwargs.setdefault("timeout", httpx.Timeout(connect=min(3.0, read), read=read, write=read, pool=5.0))
         return cls(settings.credex_api_url, settings.credex_client_api_key, **kwargs)
 
     # -- members --------------------------------------------------------------------------------------------
