@@ -152,3 +152,29 @@ async def test_a_crash_after_accept_is_reported_as_done_not_as_no_longer_pending
         again = text_of(await bob.tap("yes"))
         assert "accepted" in again.lower() and "no longer pending" not in again
         assert writes(bot, "/acceptCredex") == 1
+
+
+class RefuseCreateOnce(Wrapper):
+    """The first createCredex is answered 500 without reaching credex-core: unconfirmed, though surely not done."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        super().__init__(inner)
+        self.fired = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/createCredex") and not self.fired:
+            self.fired = True
+            return httpx.Response(500, json={"message": "injected"})
+        return await self.inner.handle_async_request(request)
+
+
+async def test_an_earlier_try_found_not_done_makes_the_new_try_the_write(redis_client: Redis) -> None:
+    async with bot_with(redis_client, wrap=RefuseCreateOnce) as bot:
+        before = len(offers(bot, ALICE, BOB))
+        alice = await at_menu(bot)
+        await to_confirm(alice, "offer_secured", "4")
+        first = text_of(await alice.tap("yes"))
+        assert "could not confirm" in first and "was sent" not in first
+        again = text_of(await try_again(alice, "4", redo=True))  # reconciled as not done, then made: once
+        assert "offer of 4.00 USD was sent" in again and "earlier try" not in again
+        assert len(offers(bot, ALICE, BOB)) == before + 1 and writes(bot, "/createCredex") == 1

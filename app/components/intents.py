@@ -5,8 +5,8 @@ outcome we never committed (the worker died, Redis failed at the commit, a read 
 be repeated blindly. Before the call, `begin_intent` fences the lease, renews it and records the operation with a
 stable id (the confirmation's nonce) in one round trip; the commit that records the outcome forgets it. A later
 try of the same confirmation finds the intent and asks credex-core what happened instead of writing again, then
-tells the person the truth: done, not done (nothing was changed; the menu is where to try again), or not
-confirmed yet (how to check).
+tells the person the truth: done, or not confirmed yet (how to check); when it surely was not done, the person's
+new try is the write, made now.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from app.components.base import ApiComponent, StepContext, notice
 from app.credex import CredexAuth, CredexInvalidRequest, CredexRejected, CredexUnavailable
 from app.state.results import ValidationResult
 
-NOT_DONE = "{what} did not go through, and nothing was changed. You can try again from the menu."
 CHECK = "We could not confirm whether {what} went through. Please check your dashboard before trying again."
 
 
@@ -67,18 +66,23 @@ class IntentWrite(ApiComponent):
         record = {"op": self.operation, "at": int(time.time()), **self.intent(ctx)}
         earlier = await ctx.state.begin_intent(key, record)
         if earlier is None:
-            try:
-                result = await self.write(ctx, auth, key)
-            except (CredexRejected, CredexUnavailable, CredexInvalidRequest):
-                ctx.state.finish_intent(key)  # credex-core refused it, or it never left: surely not done
-                raise
-            ctx.state.finish_intent(key)  # an unconfirmed write (CredexWriteUnconfirmed) stays on record
-            return result
+            return await self._write_once(ctx, auth, key)
         happened = await self.happened(ctx, auth, earlier)
         if happened is None:
             return ValidationResult.failure(CHECK.format(what=self.what(ctx).lower()), outcome="unconfirmed")
-        ctx.state.finish_intent(key)
         if happened:
+            ctx.state.finish_intent(key)
             return self.done(ctx, earlier)
-        ctx.send(notice(NOT_DONE.format(what=self.what(ctx))))
-        return ValidationResult.failure("earlier try did not happen", outcome="rejected")
+        # The earlier try surely did not take effect and the person asked again: this try is the write, under a
+        # fresh record (its answer may be lost too).
+        await ctx.state.begin_intent(key, record, replace=True)
+        return await self._write_once(ctx, auth, key)
+
+    async def _write_once(self, ctx: StepContext, auth: CredexAuth, key: str) -> ValidationResult:
+        try:
+            result = await self.write(ctx, auth, key)
+        except (CredexRejected, CredexUnavailable, CredexInvalidRequest):
+            ctx.state.finish_intent(key)  # credex-core refused it, or it never left: surely not done
+            raise
+        ctx.state.finish_intent(key)  # an unconfirmed write (CredexWriteUnconfirmed) stays on record
+        return result

@@ -54,7 +54,7 @@ class StateManager:
         validator: StateValidator | None = None,
         initial: Callable[[], ConversationState] | None = None,
         renew_lease: Callable[[], Awaitable[bool]] | None = None,
-        begin_intent: Callable[[str, bytes], Awaitable[bytes | None]] | None = None,
+        begin_intent: Callable[[str, bytes, bool], Awaitable[bytes | None]] | None = None,
     ) -> None:
         self._channel_id = channel_id
         self.message_id = message_id
@@ -115,13 +115,16 @@ class StateManager:
         if self._renew_lease is not None and not await self._renew_lease():
             raise CommitRefused("lost")
 
-    async def begin_intent(self, op_id: str, intent: dict[str, Any]) -> dict[str, Any] | None:
+    async def begin_intent(
+        self, op_id: str, intent: dict[str, Any], *, replace: bool = False
+    ) -> dict[str, Any] | None:
         """Before a credex-core write: fence, renew and record it in one round trip (raises CommitRefused
         'lost' if the channel was taken over). Returns the intent of an earlier try that never finished, which
-        the caller must reconcile instead of writing again; None when the write may go ahead."""
+        the caller must reconcile instead of writing again; None when the write may go ahead. `replace`: the
+        earlier try was reconciled as not done, so this record (and this write) takes its place."""
         if self._begin_intent is None:
             return None
-        earlier = await self._begin_intent(op_id, orjson.dumps(intent))
+        earlier = await self._begin_intent(op_id, orjson.dumps(intent), replace)
         self.begun.append(op_id)
         return orjson.loads(earlier) if earlier is not None else None
 

@@ -155,10 +155,12 @@ class RedisAtomic:
         k = channel_keys(channel_id)
         return bool(await self.guard(self.batcher.call(self.scripts.extend, [k.lease], [token, self.lease_ms])))
 
-    async def begin_intent(self, channel_id: str, token: str, op_id: str, intent: bytes) -> bytes | bool | None:
+    async def begin_intent(
+        self, channel_id: str, token: str, op_id: str, intent: bytes, *, replace: bool = False
+    ) -> bytes | bool | None:
         """False: the lease is lost (no write); None: recorded, write now; bytes: an earlier try's intent."""
         k = channel_keys(channel_id)
-        args: list[bytes | str | int] = [token, self.lease_ms, op_id, intent, INTENT_TTL_MS]
+        args: list[bytes | str | int] = [token, self.lease_ms, op_id, intent, INTENT_TTL_MS, int(replace)]
         reply = await self.guard(self.batcher.call(self.scripts.intent_begin, [k.lease, k.intents], args))
         tag = _text(reply[0])
         if tag == "lost":

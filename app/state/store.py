@@ -88,10 +88,10 @@ class StateStore:
                 leased_until = renewed_at + self.redis_atomic.lease_ms / 1000
                 return ok
 
-            async def begin_intent(op_id: str, intent: bytes) -> bytes | None:
+            async def begin_intent(op_id: str, intent: bytes, replace: bool) -> bytes | None:
                 nonlocal leased_until
                 renewed_at = time.monotonic()
-                earlier = await self.redis_atomic.begin_intent(channel_id, token, op_id, intent)
+                earlier = await self.redis_atomic.begin_intent(channel_id, token, op_id, intent, replace=replace)
                 if earlier is False:
                     raise CommitRefused("lost")
                 leased_until = renewed_at + self.redis_atomic.lease_ms / 1000

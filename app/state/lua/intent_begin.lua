@@ -3,6 +3,8 @@
 -- KEYS[1] channel:{C}:lease    string: lease token
 -- KEYS[2] channel:{C}:intents  hash: operation id -> intent JSON (operation, parameters, time)
 -- ARGV[1] lease token   ARGV[2] lease TTL in ms   ARGV[3] operation id   ARGV[4] intent JSON   ARGV[5] TTL in ms
+-- ARGV[6] '1': replace an earlier record (it was reconciled as not done, this try is the write), else '0'
+--         (absent: '0')
 -- Returns {'lost'}              another worker holds the channel: the write must not happen
 --       | {'new'}               recorded: make the write
 --       | {'again', intent}     an earlier try of this operation never finished: reconcile, never repeat blindly
@@ -11,7 +13,7 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local earlier = redis.call('HGET', KEYS[2], ARGV[3])
-if earlier then
+if earlier and ARGV[6] ~= '1' then
   return {'again', earlier}
 end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
