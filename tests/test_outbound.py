@@ -22,6 +22,7 @@ from structlog.testing import capture_logs
 from app.config import Settings
 from app.whatsapp.messages import MarkRead, Text
 from app.whatsapp.outbound import CloudApiClient, Sender, SendResult
+from tests.conftest import free_port
 
 TOKEN = "EAAG-super-secret-token-123"
 PHONE = "263771234567"
@@ -311,7 +312,9 @@ async def test_aclose_closes_only_an_owned_client(harness: Harness) -> None:
     await harness.client().aclose()
     assert not harness.http.is_closed  # passed in: belongs to the caller
 
-    async with CloudApiClient(access_token=TOKEN, phone_number_id=PHONE_ID) as owned:
-        pool = owned._client
-    assert pool.is_closed
-    assert pool.timeout == httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
+    dead_end = f"http://127.0.0.1:{free_port()}"  # nothing listens: refused at once
+    async with CloudApiClient(access_token=TOKEN, phone_number_id=PHONE_ID, api_url=dead_end, max_attempts=1) as owned:
+        result = await owned.send(PHONE, Text(body="Hi"))
+        session = owned._http._session  # type: ignore[attr-defined]  # aiohttp's, made on first use
+    assert not result.ok and result.retryable  # a network failure: worth retrying later
+    assert session is not None and session.closed

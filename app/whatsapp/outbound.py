@@ -20,11 +20,18 @@ from typing import Any, Protocol
 import httpx
 import orjson
 import structlog
-from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 
 from app.config import WHATSAPP_API_VERSION, Settings
 from app.masking import mask_phone
+from app.whatsapp.graph_http import (
+    MAX_SENDS_IN_FLIGHT,
+    AiohttpGraphHttp,
+    GraphAnswer,
+    GraphHttp,
+    HttpxGraphHttp,
+    TransportFailure,
+)
 from app.whatsapp.messages import OutboundMessage
 
 log = structlog.get_logger(__name__)
@@ -34,11 +41,6 @@ PAIR_RATE_LIMIT = 131056
 PAIR_DELAYS: tuple[float, ...] = (1.0, 4.0, 16.0)
 RATE_LIMIT_CODES = frozenset({130429, 80007, 4})
 TRANSIENT_CODES = frozenset({1, 2, 131000, 131016, 133004})
-
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
-MAX_SENDS_IN_FLIGHT = 100
-DEFAULT_LIMITS = httpx.Limits(max_connections=MAX_SENDS_IN_FLIGHT, max_keepalive_connections=MAX_SENDS_IN_FLIGHT)
-"""Every pooled connection is kept alive: a burst of sends reuses them instead of reopening."""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -92,7 +94,7 @@ def _kind_for(code: int | None, status: int) -> _Kind:
     return _Kind.PERMANENT
 
 
-def _classify(response: httpx.Response) -> _Outcome:
+def _classify(response: GraphAnswer) -> _Outcome:
     try:
         body: Any = orjson.loads(response.content)
     except orjson.JSONDecodeError:
@@ -107,23 +109,21 @@ def _classify(response: httpx.Response) -> _Outcome:
             "fbtrace_id": error.get("fbtrace_id"),
             "detail": _scrub(str(details)) if details else None,
         }
-        return _Outcome(_kind_for(code, response.status_code), response.status_code, code, error=fields)
-    if response.is_success:
+        return _Outcome(_kind_for(code, response.status), response.status, code, error=fields)
+    if 200 <= response.status < 300:
         message_id = None
         messages = body.get("messages") if isinstance(body, dict) else None
         if isinstance(messages, list) and messages and isinstance(messages[0], dict):
             message_id = messages[0].get("id")
-        return _Outcome(_Kind.OK, response.status_code, message_id=message_id)
-    return _Outcome(_kind_for(None, response.status_code), response.status_code)
+        return _Outcome(_Kind.OK, response.status, message_id=message_id)
+    return _Outcome(_kind_for(None, response.status), response.status)
 
 
 class CloudApiClient:
-    """Sends messages through the Graph API on one pooled `httpx.AsyncClient`.
-
-    Its transport is aiohttp's connection pool (httpx-aiohttp): under load httpcore's pool costs more CPU per
-    request than the rest of a message's handling (bench/RESULTS.md). Every transport error is retried here
-    anyway, so the coarser mapping of aiohttp errors to httpx ones changes nothing. The credex client stays on
-    httpcore, where telling "never sent" from "maybe applied" matters for writes.
+    """Sends messages through the Graph API on one pooled HTTP client (`graph_http.py`: aiohttp's pool, or a
+    caller's `httpx.AsyncClient`). Every transport error is retried here, so the coarse mapping of network
+    errors changes nothing. The credex client stays on httpx/httpcore, where telling "never sent" from "maybe
+    applied" matters for writes.
 
     Retries run inside `send`, bounded by `retry_budget` seconds in total (time asleep or waiting on the
     network) and by `max_attempts`. Network errors and timeouts are retried too: after a read timeout Meta
@@ -148,10 +148,7 @@ class CloudApiClient:
     ) -> None:
         self._token = access_token if isinstance(access_token, SecretStr) else SecretStr(access_token)
         self.url = f"{api_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT, transport=AiohttpTransport(limits=DEFAULT_LIMITS, trust_env=False)
-        )
+        self._http: GraphHttp = HttpxGraphHttp(client) if client is not None else AiohttpGraphHttp()
         self._sleep = sleep
         self.retry_budget = retry_budget
         self.max_attempts = max_attempts
@@ -177,8 +174,7 @@ class CloudApiClient:
 
     async def aclose(self) -> None:
         """Close the HTTP client if this object created it (a client passed in belongs to the caller)."""
-        if self._owns_client:
-            await self._client.aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> CloudApiClient:
         return self
@@ -193,15 +189,15 @@ class CloudApiClient:
         step = min(self._backoff_cap, self._backoff_base * 2.0**retry)
         return step / 2 + self._rng.uniform(0, step / 2)
 
-    async def _post(self, payload: dict[str, Any]) -> _Outcome | httpx.TransportError:
+    async def _post(self, payload: dict[str, Any]) -> _Outcome | TransportFailure:
         headers = {
             "Authorization": f"Bearer {self._token.get_secret_value()}",
             "Content-Type": "application/json",
         }
         try:
             async with self._in_flight:
-                response = await self._client.post(self.url, content=orjson.dumps(payload), headers=headers)
-        except httpx.TransportError as exc:
+                response = await self._http.post(self.url, orjson.dumps(payload), headers)
+        except TransportFailure as exc:
             return exc
         return _classify(response)
 
@@ -216,8 +212,8 @@ class CloudApiClient:
             attempts += 1
             outcome = await self._post(payload)
             context: dict[str, Any]
-            if isinstance(outcome, httpx.TransportError):
-                code, kind, context = None, _Kind.RETRY, {"network_error": type(outcome).__name__}
+            if isinstance(outcome, TransportFailure):
+                code, kind, context = None, _Kind.RETRY, {"network_error": outcome.cause}
             else:
                 code, kind = outcome.code, outcome.kind
                 context = {"status": outcome.status, **(outcome.error or {})}
