@@ -9,7 +9,16 @@ import pytest
 from app.flows import runner
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "TEXTS.md").read_text()
-NAMES = ["TIMED_OUT", "STALE", "CONTACT_HERE", "CONTACT_EMPTY", "NOTHING_TO_CANCEL", "NOTHING_SENT", "BACK_ON"]
+NAMES = [
+    "TIMED_OUT",
+    "STALE",
+    "CONTACT_HERE",
+    "CONTACT_EMPTY",
+    "NOTHING_TO_CANCEL",
+    "NOTHING_SENT",
+    "BACK_ON",
+    "VIEW_INSTEAD",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)

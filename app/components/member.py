@@ -6,7 +6,14 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from app.components.base import ApiComponent, ConfirmComponent, InputComponent, ReadOnlyState, StepContext
+from app.components.base import (
+    ApiComponent,
+    ConfirmComponent,
+    DisplayComponent,
+    InputComponent,
+    ReadOnlyState,
+    StepContext,
+)
 from app.components.handlers import refresh_dashboard
 from app.components.intents import IntentWrite
 from app.credex import CredexAuth, CredexRejected
@@ -59,6 +66,18 @@ class Login(ApiComponent):
             ctx.state.update_state({"member": {"member_id": response.details.member_id}})
         stored = await refresh_dashboard(ctx, auth)
         return stored if not stored.valid else ValidationResult.success()
+
+
+class NotMemberOffers(DisplayComponent):
+    """A *View offers* tap from a number credex-core does not know: say so, then the welcome to join."""
+
+    def render(self, view: ReadOnlyState) -> Sequence[OutboundMessage]:
+        return [
+            Text(
+                body="That button shows the offers waiting for a credex member, and this number is not a member"
+                " yet, so there are none to show."
+            )
+        ]
 
 
 class Welcome(InputComponent):

@@ -20,12 +20,13 @@ from app.credex import CredexClient
 from app.flows import choices
 from app.flows.progress import holds_answers, not_done
 from app.flows.table import Registry, Step
-from app.flows.words import Word, classify
+from app.flows.words import Word, classify, normalize
 from app.metrics import Metrics
 from app.state.manager import StateManager
 from app.state.results import ValidationResult
 from app.state.side_records import PersonNotes
 from app.whatsapp.inbound import InboundMessage
+from app.whatsapp.templates import CREDEX_NOTIFICATION, VIEW_OFFERS_PAYLOAD
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +38,9 @@ MAX_HOPS = 12
 MENU = "menu.load"
 SHORTCUT = "offer.lookup"
 LOGIN = "login.login"
+VIEW_OFFERS = "pending.accept_list"
+LOGIN_THEN_OFFERS = "login.offers"
+VIEW_INSTEAD = "OK, your offers instead."
 TIMED_OUT = "⏱ Your session timed out after a few quiet minutes."
 STALE = "That button is from an earlier message, so it did nothing. Here is where we are:"
 CONTACT_HERE = "Thanks for the contact card. I use one only when I ask who an offer is for. Here is where we are:"
@@ -92,6 +96,9 @@ class TableRunner:
             ctx.send(notice(STOPPED.format(what=f"{what} " if what else "")))
             return
         tap = message.reply_id if message.text is None else None
+        if tap is not None and _views_offers(message, tap):
+            await self._view_offers(ctx)
+            return
         if word in ("greeting", "menu") or not flow.context or tap in choices.ALWAYS:
             await self.goto(ctx, home)
             return
@@ -140,6 +147,14 @@ class TableRunner:
             ctx.send(notice(f"OK, a new offer instead. {what}"))
         await self.goto(ctx, SHORTCUT, carry=parsed.value)
         return True
+
+    async def _view_offers(self, ctx: StepContext) -> None:
+        """The notification's *View offers*: the offers waiting for this member, from any step (saying what is
+        left undone); someone not logged in is logged in first, and a stranger told plainly (login.offers)."""
+        what = not_done(ctx.state.get_flow_state())
+        if what:
+            ctx.send(notice(f"{VIEW_INSTEAD} {what}"))
+        await self.goto(ctx, VIEW_OFFERS if ctx.state.get_auth_token() else LOGIN_THEN_OFFERS)
 
     async def _cancel(self, ctx: StepContext, context: str) -> None:
         if context in ("menu", "login"):
@@ -257,3 +272,14 @@ class TableRunner:
     async def _enter(self, ctx: StepContext, step: Step) -> ValidationResult:
         ctx.kind = step.component.kind
         return await step.component.enter(ctx)
+
+
+_VIEW_OFFERS_TITLE = normalize(CREDEX_NOTIFICATION.quick_replies[0])
+
+
+def _views_offers(message: InboundMessage, tap: str) -> bool:
+    """A tap on the notification's *View offers*: its payload, or (a notice sent before payloads were set)
+    a template quick-reply whose payload is the button's own title."""
+    if tap == VIEW_OFFERS_PAYLOAD:
+        return True
+    return message.type == "button" and normalize(tap) == _VIEW_OFFERS_TITLE

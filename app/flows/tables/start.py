@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from app.components.dashboard import ACTIONS, DashboardView, MenuChoice, MoreChoice
-from app.components.member import ConfirmName, FirstName, LastName, LoadDashboard, Login, Onboard, Welcome
+from app.components.member import (
+    ConfirmName,
+    FirstName,
+    LastName,
+    LoadDashboard,
+    Login,
+    NotMemberOffers,
+    Onboard,
+    Welcome,
+)
 from app.flows.table import Flow, Step
 
 MENU_TARGETS: dict[str, str] = {
@@ -27,8 +36,12 @@ MENU_TARGETS: dict[str, str] = {
 LOGIN = Flow(
     "login",
     start="login",
-    steps={"login": Step(Login(), on={"ok": "menu.show", "not_member": "onboard.welcome"})},
-    trigger="any first message, or a reset word before logging in",
+    steps={
+        "login": Step(Login(), on={"ok": "menu.show", "not_member": "onboard.welcome"}),
+        "offers": Step(Login(), on={"ok": "pending.accept_list", "not_member": "not_member"}),
+        "not_member": Step(NotMemberOffers(), on={"ok": "onboard.welcome"}),
+    },
+    trigger="any first message, or a reset word before logging in; a notification's *View offers* tap",
 )
 
 ONBOARD = Flow(
