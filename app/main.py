@@ -77,7 +77,14 @@ def create_app(
         dead = DeadLetters(store.redis_atomic)
         delivery = ReplyDelivery(store.redis_atomic, out, dead, metrics)
         notes = app.state.notes = PersonNotes(store.redis_atomic)
-        table = TableRunner(REGISTRY, credex, metrics, notes=notes, phone_region=settings.default_phone_region)
+        table = TableRunner(
+            REGISTRY,
+            credex,
+            metrics,
+            notes=notes,
+            phone_region=settings.default_phone_region,
+            typed_phone=settings.is_development,
+        )
         engine = Engine(store, runner or table, metrics)
         inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries)
         workers = Workers(

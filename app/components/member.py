@@ -29,7 +29,7 @@ NAME_MIN, NAME_MAX = 3, 50
 class LoadDashboard(ApiComponent):
     """getMemberDashboardByPhone, stored through the dashboard handler."""
 
-    outcomes = frozenset({"ok", "not_member"})
+    outcomes = frozenset({"ok", "not_member", "no_phone"})
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
         if not auth.token:
@@ -46,16 +46,11 @@ class LoadDashboard(ApiComponent):
 class Login(ApiComponent):
     """login with the channel's phone number; a number credex-core does not know goes to onboarding."""
 
-    outcomes = frozenset({"ok", "not_member"})
+    outcomes = frozenset({"ok", "not_member", "no_phone"})
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
-        if not auth.phone.isdigit():
-            return ValidationResult.failure(
-                "To use VimbisoPay I need the phone number your credex account uses, and WhatsApp does not share"
-                " it with me for your account. Please message us with your phone number shown instead of a"
-                " username.",
-                outcome="rejected",
-            )
+        if ctx.state.get_phone() is None:  # a username instead of a number: ask for it (own_phone.py)
+            return ValidationResult.success(outcome="no_phone")
         try:
             response = await ctx.credex.login(auth)
         except CredexRejected as exc:

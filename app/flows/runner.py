@@ -68,15 +68,28 @@ class TableRunner:
         metrics: Metrics | None = None,
         notes: PersonNotes | None = None,
         phone_region: str = "ZW",
+        typed_phone: bool = False,
     ) -> None:
         self.registry = registry
         self.credex = credex
         self.metrics = metrics
         self.notes = notes
         self.phone_region = phone_region
+        self.typed_phone = typed_phone
+        """A person whose number is hidden may type it (development only: see app/components/own_phone.py)."""
 
     async def run(self, message: InboundMessage, state: StateManager) -> None:
-        ctx = StepContext(state=state, credex_client=self.credex, message=message, phone_region=self.phone_region)
+        ctx = StepContext(
+            state=state,
+            credex_client=self.credex,
+            message=message,
+            phone_region=self.phone_region,
+            typed_phone=self.typed_phone,
+        )
+        if state.get_phone() is None and self.notes is not None:  # a hidden number: shared in an earlier session?
+            if shared := await self.notes.load_phone(state.get_channel_id()):
+                state.set_phone(shared)
+        phone = state.get_phone()
         flow = state.get_flow_state()
         before = (not_done(flow), state.get("active_account_id"))
         word = classify(message.text) if message.type == "text" else None
@@ -85,6 +98,8 @@ class TableRunner:
             await self._resume(ctx)
         await self._turn(ctx, message, word)
         await self._remember(ctx, message, before, (flow.context, flow.component))
+        if self.notes is not None and (shared := state.get_phone()) != phone and shared is not None:
+            await self.notes.save_phone(state.get_channel_id(), shared)
 
     async def _turn(self, ctx: StepContext, message: InboundMessage, word: Word | None) -> None:
         state = ctx.state
@@ -94,6 +109,11 @@ class TableRunner:
             what = not_done(flow)
             state.clear_flow_state()
             ctx.send(notice(STOPPED.format(what=f"{what} " if what else "")))
+            return
+        if state.get_phone() is None and flow.context != "login":
+            # A hidden number not shared yet (or forgotten on a number change): nobody is logged in without it.
+            state.set_auth_token(None)
+            await self.goto(ctx, LOGIN)
             return
         tap = message.reply_id if message.text is None else None
         if tap is not None and _views_offers(message, tap):

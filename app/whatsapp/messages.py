@@ -316,6 +316,23 @@ class Template(_Message):
         return _envelope(recipient, "template", template)
 
 
+class RequestContactInfo(_Message):
+    """Asks the person to share their own phone number: WhatsApp shows the body with a *Share phone number*
+    button of its own; a tap sends back a `contacts` message whose card has `origin: contact_request` and the
+    number WhatsApp holds for them. For people whose number is hidden (a username, no `wa_id`): the only number
+    the bot can trust from them, since a typed one could be anyone's. Within the 24-hour window only."""
+
+    kind: Literal["request_contact_info"] = "request_contact_info"
+    body: str = Field(min_length=1, max_length=INTERACTIVE_BODY_MAX)
+
+    def to_payload(self, recipient: str) -> dict[str, Any]:
+        return _envelope(
+            recipient,
+            "interactive",
+            {"type": "request_contact_info", "body": {"text": self.body}, "action": {"name": "request_contact_info"}},
+        )
+
+
 class MarkRead(_Message):
     """Marks an inbound message read (blue ticks); the Graph API answers `{"success": true}`, no wamid."""
 
@@ -332,7 +349,7 @@ class MarkRead(_Message):
         return payload
 
 
-AnyMessage = Text | ReplyButtons | ListMessage | Template | MarkRead
+AnyMessage = Text | ReplyButtons | ListMessage | Template | RequestContactInfo | MarkRead
 OutboundMessage = Annotated[AnyMessage, Field(discriminator="kind")]
 """Any outbound message; `kind` selects the model when reading JSON back."""
 
