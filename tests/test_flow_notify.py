@@ -6,12 +6,18 @@ from __future__ import annotations
 import copy
 import json
 import time
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import structlog
 
-from app.credex.sandbox_ledger import Credex, CredexStatus
+from app.credex.models import CreateCredexRequest, Denomination
+from app.credex.sandbox_ledger import Credex, CredexStatus, Ledger
+from app.credex.sandbox_notify import offer_notice
+from app.credex.sandbox_offers import create_credex
+from app.credex.sandbox_seed import DEMO_SEED, seed_ledger
 from app.whatsapp.messages import OUTBOUND_MESSAGE
 from app.whatsapp.templates import CREDEX_NOTIFICATION, VIEW_OFFERS_PAYLOAD
 from tests.conftest import SHARED
@@ -157,3 +163,39 @@ async def test_bob_who_wrote_stop_is_not_notified(bot: Bot) -> None:
     await bob.say("stop")
     await alice_offers_bob(bot, "8")
     assert templates(await bob.read()) == []
+
+
+def _seeded() -> Ledger:
+    ledger = Ledger()
+    seed_ledger(ledger, DEMO_SEED)
+    return ledger
+
+
+def test_the_notice_names_the_issuer_the_terms_and_who_receives() -> None:
+    ledger = _seeded()
+    shop, chipo = ledger.account_by_handle("alices_shop"), ledger.account_by_handle("263770000003")
+    alice = ledger.member_by_phone(ALICE)
+    due = ledger.today() + timedelta(days=14)
+    request = CreateCredexRequest(
+        issuerAccountID=shop.account_id,
+        receiverAccountID=chipo.account_id,
+        Denomination=Denomination.USD,
+        InitialAmount=Decimal("30"),
+        securedCredex=False,
+        dueDate=due,
+    )
+    notice = offer_notice(ledger, create_credex(ledger, alice, request))
+    assert notice is not None and notice.phone == "263770000003" and notice.member_name == "Demo Chipo"
+    assert (
+        notice.message
+        == f"Alice's Shop offered you 30.00 USD unsecured, due {due.day} {due:%b}. Tap View offers to answer."
+    )
+
+    own = CreateCredexRequest(
+        issuerAccountID=ledger.account_by_handle(ALICE).account_id,
+        receiverAccountID=shop.account_id,
+        Denomination=Denomination.USD,
+        InitialAmount=Decimal("1"),
+        securedCredex=True,
+    )
+    assert offer_notice(ledger, create_credex(ledger, alice, own)) is None  # between her own accounts: no one to tell
