@@ -51,8 +51,10 @@ def render(message: dict[str, Any], choices: list[Choice]) -> list[str]:
     lines: list[str] = []
     if message.get("header"):
         lines.append(f"*{message['header']}*")
-    if kind in ("text", "buttons", "list"):
+    if kind in ("text", "buttons", "list", "request_contact_info"):
         lines += str(message.get("body", "")).splitlines() or [""]
+        if kind == "request_contact_info":
+            lines.append("  [Share phone number] (WhatsApp's own button: type your number here instead)")
     elif kind == "template":
         params = " | ".join(message.get("body_parameters", []))
         lines.append(f"[template {message.get('name')} ({message.get('language')})] {params}".rstrip())

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
 from app.api.security import SecurityHeaders
 from app.config import Settings, get_settings
-from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex
+from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex, connect_notify
 from app.flows.engine import Engine, FlowRunner
 from app.flows.registry import REGISTRY
 from app.flows.runner import TableRunner
@@ -77,7 +77,14 @@ def create_app(
         dead = DeadLetters(store.redis_atomic)
         delivery = ReplyDelivery(store.redis_atomic, out, dead, metrics)
         notes = app.state.notes = PersonNotes(store.redis_atomic)
-        table = TableRunner(REGISTRY, credex, metrics, notes=notes, phone_region=settings.default_phone_region)
+        table = TableRunner(
+            REGISTRY,
+            credex,
+            metrics,
+            notes=notes,
+            phone_region=settings.default_phone_region,
+            typed_phone=settings.is_development,
+        )
         engine = Engine(store, runner or table, metrics)
         inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries)
         workers = Workers(
@@ -112,6 +119,8 @@ def create_app(
         try:
             yield
         finally:
+            if (notifier := getattr(app.state, "sandbox_notifier", None)) is not None:
+                await notifier.drain()  # the sandbox's notices in flight reach the inbox before the workers stop
             await workers.stop()
             await credex.aclose()
             if cloud is not None:
@@ -145,6 +154,7 @@ def create_app(
         app.include_router(simulator.router)
     if sandbox is not None:
         app.mount(SANDBOX_PATH, sandbox)
+        app.state.sandbox_notifier = connect_notify(sandbox, app, settings)
     return app
 
 

@@ -10,6 +10,8 @@ from redis.asyncio import Redis
 
 from app.api.notify import TEMPLATE_NAME
 from app.credex.wiring import SANDBOX_KEY
+from app.whatsapp.messages import TEMPLATE_BODY_MAX
+from app.whatsapp.templates import CREDEX_NOTIFICATION, VIEW_OFFERS_PAYLOAD
 from tests.flows_kit import ALICE, bot_with
 from tests.webhook_kit import Bot
 
@@ -33,6 +35,7 @@ async def test_right_key_sends_the_template_to_that_phone(bot: Bot) -> None:
         "name": TEMPLATE_NAME,
         "language": "en",
         "body_parameters": ["Demo Alice", "You have a new offer of 25.00 USD."],
+        "quick_reply_payloads": [VIEW_OFFERS_PAYLOAD],
     }
     assert await bot.outbox("263770000002") == []
 
@@ -107,7 +110,10 @@ async def test_limits_are_inclusive(bot: Bot) -> None:
     response = await bot.client.post("/notify", json=body, headers=KEY)
     assert response.status_code == 202, response.text
     (sent,) = await bot.outbox("12345678")
-    assert sent["body_parameters"] == ["N" * 100, "m" * 900]
+    name, message = sent["body_parameters"]
+    assert name == "N" * 100  # both at their limits pass the body's 1,024 characters: the message is shortened
+    assert message == "m" * (len(message) - 1) + "…"
+    assert len(CREDEX_NOTIFICATION.render(sent["body_parameters"])) == TEMPLATE_BODY_MAX
 
 
 async def test_openapi_describes_notify(bot: Bot) -> None:

@@ -93,9 +93,7 @@ class Bot:
         self.app = app
         self.client = client
 
-    async def post(
-        self, body: bytes, headers: dict[str, str] | None = None, *, settle: bool = True
-    ) -> httpx.Response:
+    async def post(self, body: bytes, headers: dict[str, str] | None = None, *, settle: bool = True) -> httpx.Response:
         """POST a body; unless `settle` is False, wait until the workers handled everything it put in the inbox,
         so a test reads the outcome as a person would a moment later."""
         headers = signed(body) if headers is None else headers
@@ -105,7 +103,13 @@ class Bot:
         return response
 
     async def settle(self, within: float = 30.0) -> None:
+        """Until the workers are idle; a notice the sandbox posts to /notify meanwhile (a new offer) is waited
+        for too, and delivered, so what a person reads next never depends on timing."""
         await self.app.state.workers.settle(within)
+        notifier = getattr(self.app.state, "sandbox_notifier", None)
+        if notifier is not None and notifier.pending:
+            await notifier.drain(within)
+            await self.app.state.workers.settle(within)
 
     async def send(self, *messages: dict[str, Any]) -> httpx.Response:
         return await self.post(body_of(*messages))

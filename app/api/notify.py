@@ -2,8 +2,10 @@
 
 A member may not have written in 24 hours, and then WhatsApp accepts only a pre-approved template (131047), so
 the notice always goes out as the `credex_notification` template with the member's name and the message as its
-body parameters. It is queued in the inbox as replies for that person, so it is durable, keeps its place among
-the person's replies, and goes through the same sender (Cloud API, or the dev outbox).
+body parameters, and its *View offers* quick-reply button carries the payload `view_offers`, which the bot reads
+as "show my pending offers" from any step (app/flows/runner.py). It is queued in the inbox as replies for that
+person, so it is durable, keeps its place among the person's replies, and goes through the same sender (Cloud
+API, or the dev outbox).
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from app.masking import mask_phone
 from app.sender.replies import encode_replies
 from app.state.errors import StateError
 from app.state.side_records import PersonNotes
-from app.whatsapp.messages import Template
+from app.whatsapp.messages import TEMPLATE_BODY_MAX, Template, fit
+from app.whatsapp.templates import CREDEX_NOTIFICATION, VIEW_OFFERS_PAYLOAD
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["credex-core"])
 
-TEMPLATE_NAME = "credex_notification"
-TEMPLATE_LANGUAGE = "en"
+TEMPLATE_NAME = CREDEX_NOTIFICATION.name
+TEMPLATE_LANGUAGE = CREDEX_NOTIFICATION.language
 CLIENT_KEY = APIKeyHeader(
     name="x-client-api-key",
     scheme_name="CredexClientApiKey",
@@ -105,6 +108,19 @@ class NotifyAccepted(BaseModel):
 
 class NotifyProblem(BaseModel):
     detail: str
+
+
+def notification(member_name: str, message: str) -> Template:
+    """The template with its *View offers* button set to open the pending offers when tapped. A long name and
+    message together could pass the body's 1,024 characters (100 + 900 + the fixed words): the message is
+    shortened to fit, with "…", rather than the notice refused."""
+    room = TEMPLATE_BODY_MAX - len(CREDEX_NOTIFICATION.render((member_name, "")))
+    return Template(
+        name=TEMPLATE_NAME,
+        language=TEMPLATE_LANGUAGE,
+        body_parameters=(member_name, fit(message, room, field="notify.message")),
+        quick_reply_payloads=(VIEW_OFFERS_PAYLOAD,),
+    )
 
 
 def expected_key(settings: SettingsDep) -> str | None:
@@ -179,9 +195,7 @@ async def notify(
     if notes is not None and await notes.opted_out(body.phone):
         log.info("notify_skipped_opted_out", to=masked)
         return NotifyAccepted(status="opted_out", recipient=masked)
-    template = Template(
-        name=TEMPLATE_NAME, language=TEMPLATE_LANGUAGE, body_parameters=(body.member_name, body.message)
-    )
+    template = notification(body.member_name, body.message)
     work = secrets.token_hex(8)
     replies = [orjson.loads(r) for r in encode_replies(body.phone, f"notify.{work}", [template])]
     try:

@@ -71,6 +71,9 @@ class StepContext:
     kind: Kind | None = None
     phone_region: str = "ZW"
     """Where a phone number typed without its country code is read from (DEFAULT_PHONE_REGION)."""
+    typed_phone: bool = False
+    """A person whose number is hidden may type it, not only share it (development: the sandbox's demo members;
+    in production only the number WhatsApp shares is trusted, since a typed one could be anyone's)."""
 
     @property
     def credex(self) -> CredexClient:
@@ -91,7 +94,9 @@ class StepContext:
             self.state.messaging.send(message)
 
     def auth(self) -> CredexAuth:
-        return CredexAuth(phone=self.state.get_channel_id(), token=self.state.get_auth_token())
+        """credex-core knows members by phone: the wa_id, or the number a person with a hidden one shared."""
+        phone = self.state.get_phone() or self.state.get_channel_id()
+        return CredexAuth(phone=phone, token=self.state.get_auth_token())
 
     def operation_key(self, operation: str, *parts: str) -> str:
         """The `Idempotency-Key` of this step's write: anchored on the confirmation that allowed it, else on the

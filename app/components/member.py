@@ -6,7 +6,14 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from app.components.base import ApiComponent, ConfirmComponent, InputComponent, ReadOnlyState, StepContext
+from app.components.base import (
+    ApiComponent,
+    ConfirmComponent,
+    DisplayComponent,
+    InputComponent,
+    ReadOnlyState,
+    StepContext,
+)
 from app.components.handlers import refresh_dashboard
 from app.components.intents import IntentWrite
 from app.credex import CredexAuth, CredexRejected
@@ -22,7 +29,7 @@ NAME_MIN, NAME_MAX = 3, 50
 class LoadDashboard(ApiComponent):
     """getMemberDashboardByPhone, stored through the dashboard handler."""
 
-    outcomes = frozenset({"ok", "not_member"})
+    outcomes = frozenset({"ok", "not_member", "no_phone"})
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
         if not auth.token:
@@ -39,16 +46,11 @@ class LoadDashboard(ApiComponent):
 class Login(ApiComponent):
     """login with the channel's phone number; a number credex-core does not know goes to onboarding."""
 
-    outcomes = frozenset({"ok", "not_member"})
+    outcomes = frozenset({"ok", "not_member", "no_phone"})
 
     async def call(self, ctx: StepContext, auth: CredexAuth) -> ValidationResult:
-        if not auth.phone.isdigit():
-            return ValidationResult.failure(
-                "To use VimbisoPay I need the phone number your credex account uses, and WhatsApp does not share"
-                " it with me for your account. Please message us with your phone number shown instead of a"
-                " username.",
-                outcome="rejected",
-            )
+        if ctx.state.get_phone() is None:  # a username instead of a number: ask for it (own_phone.py)
+            return ValidationResult.success(outcome="no_phone")
         try:
             response = await ctx.credex.login(auth)
         except CredexRejected as exc:
@@ -59,6 +61,18 @@ class Login(ApiComponent):
             ctx.state.update_state({"member": {"member_id": response.details.member_id}})
         stored = await refresh_dashboard(ctx, auth)
         return stored if not stored.valid else ValidationResult.success()
+
+
+class NotMemberOffers(DisplayComponent):
+    """A *View offers* tap from a number credex-core does not know: say so, then the welcome to join."""
+
+    def render(self, view: ReadOnlyState) -> Sequence[OutboundMessage]:
+        return [
+            Text(
+                body="That button shows the offers waiting for a credex member, and this number is not a member"
+                " yet, so there are none to show."
+            )
+        ]
 
 
 class Welcome(InputComponent):

@@ -42,6 +42,7 @@ from app.credex.sandbox_api_members import (
     update_send_offers_to,
 )
 from app.credex.sandbox_ledger import Ledger, Member
+from app.credex.sandbox_notify import Notifier
 from app.credex.sandbox_seed import DEMO_SEED, SandboxSeed, seed_ledger
 from app.credex.sandbox_support import Clock, IdFactory, SandboxError, TokenFactory, utc_now
 from app.credex.sandbox_views import Handler, envelope, error_envelope
@@ -114,6 +115,8 @@ class Sandbox:
         self.api_key = api_key
         self.requests: Counter[str] = Counter()
         self._failures: dict[str, list[int]] = {}
+        self.notifier: Notifier | None = None
+        """Tells the bot about new offers (`POST /notify`), as credex-core does; set at wiring time."""
 
     def inject_failure(self, path: str, status: int = 500, times: int = 1) -> None:
         """The next `times` calls to `path` answer `status` without touching the ledger."""
@@ -179,6 +182,8 @@ async def _dispatch(sandbox: Sandbox, route: Route, request: Request) -> Respons
         body = envelope(
             ledger, reply.message, reply.action_type, reply.action_id, actor, reply.details, reply.dashboard
         )
+        if reply.action_type == "CREDEX_CREATED" and reply.action_id and sandbox.notifier is not None:
+            sandbox.notifier.offer_created(ledger, reply.action_id)
     except SandboxError as err:
         status, code, actor = _error(route, err, member)
         body = error_envelope(ledger, err, code, actor, resource)

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.credex.client import CredexClient
-from app.credex.sandbox import create_sandbox_app
+from app.credex.sandbox import create_sandbox_app, sandbox_of
+from app.credex.sandbox_notify import Notifier
 
 SANDBOX_PATH = "/sandbox/credex"
 SANDBOX_KEY = "sandbox-client-key"
@@ -31,3 +32,16 @@ def build_credex(settings: Settings, wrap: TransportWrap | None = None) -> tuple
     transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=sandbox)
     client = CredexClient("http://credex-sandbox", SANDBOX_KEY, transport=wrap(transport) if wrap else transport)
     return client, sandbox
+
+
+def connect_notify(sandbox: FastAPI, bot: FastAPI, settings: Settings) -> Notifier:
+    """Let the sandbox call the bot's `POST /notify` when an offer is created, as credex-core does in production.
+
+    In-process over an ASGI transport (see app/credex/sandbox_notify.py), with the key the route expects: the
+    configured CREDEX_CLIENT_API_KEY, else the sandbox key. The bot is given to the sandbox here, at wiring time,
+    so neither imports the other.
+    """
+    key = settings.credex_client_api_key
+    notifier = Notifier(bot, key.get_secret_value() if key is not None else SANDBOX_KEY)
+    sandbox_of(sandbox).notifier = notifier
+    return notifier

@@ -26,7 +26,7 @@ def build() -> Registry:
     names = {f.name for f in flows}
     enabled = frozenset(a for a in ALL_ACTIONS if MENU_TARGETS[a].split(".")[0] in names)
     menu = menu_flow(enabled)
-    return Registry([*flows, menu], entry_points=["menu.load", "login.login"])
+    return Registry([*flows, menu], entry_points=["menu.load", "login.login", "login.offers"])
 
 
 REGISTRY = build()

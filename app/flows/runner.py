@@ -20,12 +20,13 @@ from app.credex import CredexClient
 from app.flows import choices
 from app.flows.progress import holds_answers, not_done
 from app.flows.table import Registry, Step
-from app.flows.words import Word, classify
+from app.flows.words import Word, classify, normalize
 from app.metrics import Metrics
 from app.state.manager import StateManager
 from app.state.results import ValidationResult
 from app.state.side_records import PersonNotes
 from app.whatsapp.inbound import InboundMessage
+from app.whatsapp.templates import CREDEX_NOTIFICATION, VIEW_OFFERS_PAYLOAD
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +38,9 @@ MAX_HOPS = 12
 MENU = "menu.load"
 SHORTCUT = "offer.lookup"
 LOGIN = "login.login"
+VIEW_OFFERS = "pending.accept_list"
+LOGIN_THEN_OFFERS = "login.offers"
+VIEW_INSTEAD = "OK, your offers instead."
 TIMED_OUT = "⏱ Your session timed out after a few quiet minutes."
 STALE = "That button is from an earlier message, so it did nothing. Here is where we are:"
 CONTACT_HERE = "Thanks for the contact card. I use one only when I ask who an offer is for. Here is where we are:"
@@ -64,15 +68,28 @@ class TableRunner:
         metrics: Metrics | None = None,
         notes: PersonNotes | None = None,
         phone_region: str = "ZW",
+        typed_phone: bool = False,
     ) -> None:
         self.registry = registry
         self.credex = credex
         self.metrics = metrics
         self.notes = notes
         self.phone_region = phone_region
+        self.typed_phone = typed_phone
+        """A person whose number is hidden may type it (development only: see app/components/own_phone.py)."""
 
     async def run(self, message: InboundMessage, state: StateManager) -> None:
-        ctx = StepContext(state=state, credex_client=self.credex, message=message, phone_region=self.phone_region)
+        ctx = StepContext(
+            state=state,
+            credex_client=self.credex,
+            message=message,
+            phone_region=self.phone_region,
+            typed_phone=self.typed_phone,
+        )
+        if state.get_phone() is None and self.notes is not None:  # a hidden number: shared in an earlier session?
+            if shared := await self.notes.load_phone(state.get_channel_id()):
+                state.set_phone(shared)
+        phone = state.get_phone()
         flow = state.get_flow_state()
         before = (not_done(flow), state.get("active_account_id"))
         word = classify(message.text) if message.type == "text" else None
@@ -81,6 +98,8 @@ class TableRunner:
             await self._resume(ctx)
         await self._turn(ctx, message, word)
         await self._remember(ctx, message, before, (flow.context, flow.component))
+        if self.notes is not None and (shared := state.get_phone()) != phone and shared is not None:
+            await self.notes.save_phone(state.get_channel_id(), shared)
 
     async def _turn(self, ctx: StepContext, message: InboundMessage, word: Word | None) -> None:
         state = ctx.state
@@ -91,7 +110,15 @@ class TableRunner:
             state.clear_flow_state()
             ctx.send(notice(STOPPED.format(what=f"{what} " if what else "")))
             return
+        if state.get_phone() is None and flow.context != "login":
+            # A hidden number not shared yet (or forgotten on a number change): nobody is logged in without it.
+            state.set_auth_token(None)
+            await self.goto(ctx, LOGIN)
+            return
         tap = message.reply_id if message.text is None else None
+        if tap is not None and _views_offers(message, tap):
+            await self._view_offers(ctx)
+            return
         if word in ("greeting", "menu") or not flow.context or tap in choices.ALWAYS:
             await self.goto(ctx, home)
             return
@@ -140,6 +167,14 @@ class TableRunner:
             ctx.send(notice(f"OK, a new offer instead. {what}"))
         await self.goto(ctx, SHORTCUT, carry=parsed.value)
         return True
+
+    async def _view_offers(self, ctx: StepContext) -> None:
+        """The notification's *View offers*: the offers waiting for this member, from any step (saying what is
+        left undone); someone not logged in is logged in first, and a stranger told plainly (login.offers)."""
+        what = not_done(ctx.state.get_flow_state())
+        if what:
+            ctx.send(notice(f"{VIEW_INSTEAD} {what}"))
+        await self.goto(ctx, VIEW_OFFERS if ctx.state.get_auth_token() else LOGIN_THEN_OFFERS)
 
     async def _cancel(self, ctx: StepContext, context: str) -> None:
         if context in ("menu", "login"):
@@ -257,3 +292,14 @@ class TableRunner:
     async def _enter(self, ctx: StepContext, step: Step) -> ValidationResult:
         ctx.kind = step.component.kind
         return await step.component.enter(ctx)
+
+
+_VIEW_OFFERS_TITLE = normalize(CREDEX_NOTIFICATION.quick_replies[0])
+
+
+def _views_offers(message: InboundMessage, tap: str) -> bool:
+    """A tap on the notification's *View offers*: its payload, or (a notice sent before payloads were set)
+    a template quick-reply whose payload is the button's own title."""
+    if tap == VIEW_OFFERS_PAYLOAD:
+        return True
+    return message.type == "button" and normalize(tap) == _VIEW_OFFERS_TITLE

@@ -50,4 +50,5 @@ def _rekeyed(core: bytes | None, new: str) -> bytes | str:
     doc = orjson.loads(core)
     if isinstance(doc.get("channel"), dict):
         doc["channel"]["identifier"] = new
+        doc["channel"].pop("phone", None)  # a number change: the number the person shared is the old one
     return orjson.dumps(doc)

@@ -18,6 +18,7 @@ class ChannelKeys(NamedTuple):
     statuses: str
     resume: str
     optout: str
+    phone: str
     replies: str
     done: str
     moved: str
@@ -37,6 +38,7 @@ def channel_keys(channel_id: str) -> ChannelKeys:
         statuses=f"{tag}:statuses",
         resume=f"{tag}:resume",
         optout=f"{tag}:optout",
+        phone=f"{tag}:phone",
         replies=f"{tag}:replies",
         done=f"{tag}:done",
         moved=f"{tag}:moved",

@@ -82,6 +82,17 @@ class StateManager:
     def get_member_id(self) -> str | None:
         return self._state.member.member_id
 
+    def get_phone(self) -> str | None:
+        """The number credex-core knows this person by: the channel itself when it is a phone number (a wa_id),
+        else the one they shared (None until then)."""
+        if self._channel_id.isascii() and self._channel_id.isdigit():
+            return self._channel_id
+        return self._state.channel.phone
+
+    def set_phone(self, phone: str) -> None:
+        """Remember a hidden-number person's phone (validated by the model: 8 to 15 digits)."""
+        self._state.channel.phone = phone
+
     def get_flow_state(self) -> FlowData:
         return _copy(self._state.flow_data)
 

@@ -30,6 +30,9 @@ class _Model(BaseModel):
 class Channel(_Model):
     type: Literal["whatsapp"] = "whatsapp"
     identifier: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")
+    phone: str | None = Field(default=None, pattern=r"^[0-9]{8,15}$")
+    """The phone number of a person whose identifier is not one (a BSUID: their number is hidden behind a
+    username), once they shared it; credex-core knows members by phone. None when the identifier is the number."""
 
 
 class LastAttempt(_Model):

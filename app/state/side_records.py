@@ -60,10 +60,13 @@ RESUME_TTL_S = 24 * 3600
 """How long the 'what was in progress' note outlives the conversation state (whose TTL is minutes)."""
 OPTOUT_TTL_S = 400 * 24 * 3600
 """An opt-out lasts until the person writes again; the TTL only bounds a number that never comes back."""
+PHONE_TTL_S = 90 * 24 * 3600
+"""How long the number a hidden-number person shared is remembered after they last wrote (each session renews it)."""
 
 
 class PersonNotes:
-    """What must outlive the state's TTL: the person's *stop*, and what was in progress with which account.
+    """What must outlive the state's TTL: the person's *stop*, what was in progress with which account, and the
+    phone number a person whose number is hidden shared with us.
 
     Plain commands beside the session (not inside its commit): a note a moment ahead of or behind the state is
     harmless, since it only words a reply or chooses whom not to notify.
@@ -97,3 +100,15 @@ class PersonNotes:
 
     async def opted_out(self, channel_id: str) -> bool:
         return bool(await self.ra.guard(self.ra.redis.exists(channel_keys(channel_id).optout)))
+
+    async def save_phone(self, channel_id: str, phone: str) -> None:
+        await self.ra.guard(self.ra.redis.set(channel_keys(channel_id).phone, phone, ex=PHONE_TTL_S))
+
+    async def load_phone(self, channel_id: str) -> str | None:
+        """The number this person shared, if any, its time to live renewed (they are writing again)."""
+        key = channel_keys(channel_id).phone
+        raw = await self.ra.guard(self.ra.redis.getex(key, ex=PHONE_TTL_S))
+        if not raw:
+            return None
+        phone = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return phone if phone.isascii() and phone.isdigit() and 8 <= len(phone) <= 15 else None

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from app.whatsapp.templates import APPROVED
+
 log = structlog.get_logger(__name__)
 
 ELLIPSIS = "…"
@@ -34,6 +36,12 @@ SECTION_TITLE_MAX = 24
 ROW_ID_MAX = 200
 ROW_TITLE_MAX = 24
 ROW_DESCRIPTION_MAX = 72
+TEMPLATE_BODY_MAX = 1024
+TEMPLATE_BUTTONS_MAX = 10
+"""A template has at most 10 buttons, so at most 10 quick-reply payloads (indexes 0 to 9)."""
+TEMPLATE_PAYLOAD_MAX = 256
+"""Our cap on a quick-reply payload: Meta documents none we could find; 256 is the reply-button id's limit, and
+ours are short words (`view_offers`) anyway."""
 
 
 # --- truncation ---------------------------------------------------------------------------------------
@@ -251,12 +259,18 @@ class ListMessage(_Message):
 
 
 class Template(_Message):
-    """A pre-approved template: the only thing that may be sent outside the 24-hour window (131047)."""
+    """A pre-approved template: the only thing that may be sent outside the 24-hour window (131047).
+
+    A quick-reply button's title is fixed at approval; what comes back when it is tapped (`button.payload`) is
+    chosen per send: `quick_reply_payloads[i]` for the button at index i, sent as a `button` component."""
 
     kind: Literal["template"] = "template"
     name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
     language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(_[A-Za-z]{2,4})?$")
     body_parameters: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    quick_reply_payloads: tuple[Annotated[str, Field(min_length=1, max_length=TEMPLATE_PAYLOAD_MAX)], ...] = Field(
+        default=(), max_length=TEMPLATE_BUTTONS_MAX
+    )
 
     @model_validator(mode="after")
     def _plain_parameters(self) -> Template:
@@ -266,12 +280,57 @@ class Template(_Message):
                 raise ValueError("template parameters cannot hold newlines, tabs or 5 spaces in a row")
         return self
 
+    @model_validator(mode="after")
+    def _fits_the_approved_template(self) -> Template:
+        """For a template whose approved text we keep: no payload for a button it does not have (132000), and
+        the body as sent within 1,024 characters (Meta refuses a longer one when sending, not when building)."""
+        approved = APPROVED.get(self.name)
+        if approved is None or approved.language != self.language:
+            return self
+        if len(self.quick_reply_payloads) > len(approved.quick_replies):
+            raise ValueError(
+                f"{self.name} has {len(approved.quick_replies)} quick-reply button(s), "
+                f"got {len(self.quick_reply_payloads)} payloads"
+            )
+        if self.body_parameters and len(approved.render(self.body_parameters)) > TEMPLATE_BODY_MAX:
+            raise ValueError(f"{self.name}'s body with these parameters is over {TEMPLATE_BODY_MAX} characters")
+        return self
+
     def to_payload(self, recipient: str) -> dict[str, Any]:
         template: dict[str, Any] = {"name": self.name, "language": {"code": self.language}}
+        components: list[dict[str, Any]] = []
         if self.body_parameters:
             parameters = [{"type": "text", "text": p} for p in self.body_parameters]
-            template["components"] = [{"type": "body", "parameters": parameters}]
+            components.append({"type": "body", "parameters": parameters})
+        for index, payload in enumerate(self.quick_reply_payloads):
+            components.append(
+                {
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": str(index),
+                    "parameters": [{"type": "payload", "payload": payload}],
+                }
+            )
+        if components:
+            template["components"] = components
         return _envelope(recipient, "template", template)
+
+
+class RequestContactInfo(_Message):
+    """Asks the person to share their own phone number: WhatsApp shows the body with a *Share phone number*
+    button of its own; a tap sends back a `contacts` message whose card has `origin: contact_request` and the
+    number WhatsApp holds for them. For people whose number is hidden (a username, no `wa_id`): the only number
+    the bot can trust from them, since a typed one could be anyone's. Within the 24-hour window only."""
+
+    kind: Literal["request_contact_info"] = "request_contact_info"
+    body: str = Field(min_length=1, max_length=INTERACTIVE_BODY_MAX)
+
+    def to_payload(self, recipient: str) -> dict[str, Any]:
+        return _envelope(
+            recipient,
+            "interactive",
+            {"type": "request_contact_info", "body": {"text": self.body}, "action": {"name": "request_contact_info"}},
+        )
 
 
 class MarkRead(_Message):
@@ -290,7 +349,7 @@ class MarkRead(_Message):
         return payload
 
 
-AnyMessage = Text | ReplyButtons | ListMessage | Template | MarkRead
+AnyMessage = Text | ReplyButtons | ListMessage | Template | RequestContactInfo | MarkRead
 OutboundMessage = Annotated[AnyMessage, Field(discriminator="kind")]
 """Any outbound message; `kind` selects the model when reading JSON back."""
 

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from app.components.dashboard import ACTIONS, DashboardView, MenuChoice, MoreChoice
-from app.components.member import ConfirmName, FirstName, LastName, LoadDashboard, Login, Onboard, Welcome
+from app.components.member import (
+    ConfirmName,
+    FirstName,
+    LastName,
+    LoadDashboard,
+    Login,
+    NotMemberOffers,
+    Onboard,
+    Welcome,
+)
+from app.components.own_phone import OwnPhone
 from app.flows.table import Flow, Step
 
 MENU_TARGETS: dict[str, str] = {
@@ -27,8 +37,16 @@ MENU_TARGETS: dict[str, str] = {
 LOGIN = Flow(
     "login",
     start="login",
-    steps={"login": Step(Login(), on={"ok": "menu.show", "not_member": "onboard.welcome"})},
-    trigger="any first message, or a reset word before logging in",
+    steps={
+        "login": Step(Login(), on={"ok": "menu.show", "not_member": "onboard.welcome", "no_phone": "phone"}),
+        "offers": Step(Login(), on={"ok": "pending.accept_list", "not_member": "not_member", "no_phone": "phone"}),
+        "not_member": Step(NotMemberOffers(), on={"ok": "onboard.welcome"}),
+        "phone": Step(OwnPhone(), on={"ok": "login"}),
+    },
+    trigger=(
+        "any first message, or a reset word before logging in; a notification's *View offers* tap; a hidden "
+        "number (a username) is asked for first, with WhatsApp's *Share phone number*"
+    ),
 )
 
 ONBOARD = Flow(
@@ -54,7 +72,9 @@ def menu_flow(enabled: frozenset[str]) -> Flow:
         "menu",
         start="load",
         steps={
-            "load": Step(LoadDashboard(), on={"ok": "show", "not_member": "onboard.welcome"}),
+            "load": Step(
+                LoadDashboard(), on={"ok": "show", "not_member": "onboard.welcome", "no_phone": "login.phone"}
+            ),
             "show": Step(DashboardView(), on={"ok": "choose"}),
             "choose": Step(MenuChoice(enabled), on={**on, "more": "more"}),
             "more": Step(MoreChoice(enabled), on={**on, "more": "more"}),
