@@ -111,13 +111,22 @@ async def test_a_wrong_signature_is_refused_by_the_real_check(bot: Bot, monkeypa
 
 
 def test_the_envelope_parses_like_a_cloud_api_webhook() -> None:
-    body = simulator.SimulatorSend(phone=NEW, kind="list_reply", reply_id="accept", reply_title="Accept", name="Tendai")
+    body = simulator.SimulatorSend(
+        phone=NEW,
+        kind="list_reply",
+        reply_id="accept",
+        reply_title="Accept",
+        reply_description="Say yes",
+        name="Tendai",
+    )
     raw = orjson.dumps(simulator.build_envelope(body, settings(), "wamid.X1", now=1700000000))
     [update] = parse_updates(parse_body(raw))
     assert isinstance(update, InboundMessage)
     assert (update.channel_id, update.message_id, update.type) == (NEW, "wamid.X1", "interactive")
     assert (update.reply_id, update.reply_title, update.input_text) == ("accept", "Accept", "accept")
     assert update.profile_name == "Tendai" and update.timestamp == 1700000000
+    message = orjson.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert message["interactive"]["list_reply"] == {"id": "accept", "title": "Accept", "description": "Say yes"}
     contact = orjson.loads(raw)["entry"][0]["changes"][0]["value"]["contacts"][0]
     assert contact["wa_id"] == NEW and contact["user_id"]
 
@@ -207,6 +216,7 @@ async def test_a_contact_card_at_the_who_to_step_is_the_recipient(bot: Bot) -> N
         {"phone": NEW, "kind": "button"},
         {"phone": NEW, "kind": "button", "reply_id": "view_offers", "context_id": "not-a-wamid"},
         {"phone": NEW, "text": "hi", "context_id": "wamid.X"},
+        {"phone": NEW, "kind": "button_reply", "reply_id": "join", "reply_description": "x"},
         {"phone": NEW, "text": "hi", "location": {"latitude": 0, "longitude": 0}},
     ],
 )

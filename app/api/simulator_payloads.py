@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.config import Settings
-from app.whatsapp.messages import BUTTON_ID_MAX, ROW_TITLE_MAX, TEXT_BODY_MAX
+from app.whatsapp.messages import BUTTON_ID_MAX, ROW_DESCRIPTION_MAX, ROW_TITLE_MAX, TEXT_BODY_MAX
 
 DISPLAY_NUMBER = "15550000000"
 CAPTION_MAX = 1024
@@ -61,16 +61,20 @@ _FIELDS: dict[str, frozenset[str]] = {
     "audio": frozenset({"media"}),
     "location": frozenset({"location"}),
     "contacts": frozenset({"contact"}),
-    **{tap: frozenset({"reply_id", "reply_title", "context_id"}) for tap in TAPS},
+    "button_reply": frozenset({"reply_id", "reply_title"}),
+    "list_reply": frozenset({"reply_id", "reply_title", "reply_description"}),
+    "button": frozenset({"reply_id", "reply_title", "context_id"}),
 }
 _REQUIRED = {"text": "text", "location": "location", "contacts": "contact", **{tap: "reply_id" for tap in TAPS}}
-_OPTIONAL = frozenset({"text", "reply_id", "reply_title", "context_id", "media", "location", "contact"})
+_OPTIONAL = frozenset(
+    {"text", "reply_id", "reply_title", "reply_description", "context_id", "media", "location", "contact"}
+)
 
 
 class SimulatorSend(BaseModel):
-    """What the person did: typed `text`; tapped a reply button / list row / template quick-reply (`reply_id`,
-    `reply_title`; a template tap quotes the template's wamid in `context_id`); or shared `media` (kind image or
-    audio), a `location` or a `contact` card."""
+    """What the person did: typed `text`; tapped a reply button, a list row or a template's quick-reply
+    (`reply_id`, `reply_title`, a row's `reply_description`; a template tap quotes the template's wamid in
+    `context_id`); or shared `media` (kind image or audio), a `location` or a `contact` card."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -90,6 +94,8 @@ class SimulatorSend(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=TEXT_BODY_MAX)] | None = None
     reply_id: Annotated[str, Field(min_length=1, max_length=BUTTON_ID_MAX)] | None = None
     reply_title: Annotated[str, Field(min_length=1, max_length=ROW_TITLE_MAX)] | None = None
+    reply_description: Annotated[str, Field(min_length=1, max_length=ROW_DESCRIPTION_MAX)] | None = None
+    """A list row's description, which Meta sends back with the row's id and title."""
     context_id: Annotated[str, StringConstraints(pattern=r"^wamid\.[A-Za-z0-9._=+/\-]{1,200}$")] | None = None
     media: MediaIn | None = None
     location: LocationIn | None = None
@@ -159,6 +165,8 @@ def build_message(body: SimulatorSend, wamid: str, now: int) -> dict[str, Any]:
             message["context"] = {"from": DISPLAY_NUMBER, "id": body.context_id}
     elif kind in ("button_reply", "list_reply"):
         reply = {"id": body.reply_id, "title": body.reply_title or body.reply_id}
+        if body.reply_description is not None:
+            reply["description"] = body.reply_description
         message |= {"type": "interactive", "interactive": {"type": kind, kind: reply}}
     elif kind in ("image", "audio"):
         message |= {"type": kind, kind: _media(body)}
