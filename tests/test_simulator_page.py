@@ -167,7 +167,7 @@ def test_templates_with_and_without_buttons_and_an_unknown_one(page: Any, server
 
 def conversation(pane: Pane) -> list[tuple[str, str, str, str]]:
     """Every bubble in the pane, in order: (side, its text, epoch ms it was sent, the time shown)."""
-    rows: list[tuple[str, str, str, str]] = pane.root.evaluate(
+    rows: list[list[str]] = pane.root.evaluate(
         """root => Array.from(root.querySelectorAll(".bubble")).map(b => [
           b.classList.contains("me") ? "me" : "bot",
           b.innerText,
@@ -175,7 +175,7 @@ def conversation(pane: Pane) -> list[tuple[str, str, str, str]]:
           b.querySelector("[data-testid=time]").firstChild.textContent,
         ])"""
     )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(side, text, at, shown) for side, text, at, shown in rows]
 
 
 def test_a_reload_keeps_both_sides_with_the_times_they_were_sent(page: Any, server: str) -> None:
@@ -215,6 +215,11 @@ def test_fits_a_390_px_phone_screen(phone_page: Any, server: str, tmp_path: Path
     phone_page.get_by_test_id("attach-location").click()
     assert_fits(phone_page)
     alice._after(lambda: phone_page.get_by_test_id("attach-send").click(), expect=UNDERSTOOD)
+    alice.root.get_by_test_id(f"attach-{ALICE}").click()
+    phone_page.get_by_test_id("attach-contact").click()
+    assert_fits(phone_page)
+    phone_page.screenshot(path=str(tmp_path / "phone-contact.png"))
+    alice.root.get_by_test_id("sheet-close").click()
     alice.say("x" * 300, expect=".")
     assert_fits(phone_page)
     alice.open_list()
