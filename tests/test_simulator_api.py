@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from app import chat as chat_cli
-from app.api import simulator
+from app.api import simulator, simulator_payloads
 from app.config import Settings
 from app.whatsapp.inbound import InboundMessage, parse_body, parse_updates
+from tests.conftest import SHARED
 from tests.flows_kit import ALICE, make_bot_app
 from tests.webhook_kit import Bot, make_app, running, settings
 
@@ -49,15 +50,20 @@ async def test_page_and_assets_are_served_without_external_urls(bot: Bot) -> Non
         assert f'data-testid="{testid}"' in page.text
     assert "/simulator/static/simulator.css" in page.text and "/simulator/static/simulator.js" in page.text
     css = await bot.client.get("/simulator/static/simulator.css")
-    js = await bot.client.get("/simulator/static/simulator.js")
-    assert css.status_code == js.status_code == 200
-    assert css.headers["content-type"].startswith("text/css")
-    assert js.headers["content-type"].startswith("text/javascript")
-    for name, body in (("html", page.text), ("css", css.text), ("js", js.text)):
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    scripts = []
+    for name in ("dom.js", "bubbles.js", "attach.js", "simulator.js"):
+        assert f"/simulator/static/{name}" in page.text
+        response = await bot.client.get(f"/simulator/static/{name}")
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
+        assert len(response.text.splitlines()) <= 300, f"{name} has grown past 300 lines: split it"
+        scripts.append(response.text)
+    js = "\n".join(scripts)
+    for name, body in (("html", page.text), ("css", css.text), ("js", js)):
         assert EXTERNAL_URL.search(body) is None, f"{name} refers to {EXTERNAL_URL.search(body)}"
         assert "@import" not in body and "fonts.googleapis" not in body
-    for testid in ("bubble-bot", "bubble-me", "reply-button", "list-open", "list-row", "composer-", "send-"):
-        assert testid in js.text
+    for testid in ("bubble-bot", "bubble-me", "reply-button", "list-open", "list-row", "composer-", "send-", "attach-"):
+        assert testid in js
 
 
 @pytest.mark.parametrize("name", ["index.html", "../simulator.py", "..%2F..%2Fconfig.py", "simulator.map", "x.js"])
@@ -105,15 +111,117 @@ async def test_a_wrong_signature_is_refused_by_the_real_check(bot: Bot, monkeypa
 
 
 def test_the_envelope_parses_like_a_cloud_api_webhook() -> None:
-    body = simulator.SimulatorSend(phone=NEW, kind="list_reply", reply_id="accept", reply_title="Accept", name="Tendai")
+    body = simulator.SimulatorSend(
+        phone=NEW,
+        kind="list_reply",
+        reply_id="accept",
+        reply_title="Accept",
+        reply_description="Say yes",
+        name="Tendai",
+    )
     raw = orjson.dumps(simulator.build_envelope(body, settings(), "wamid.X1", now=1700000000))
     [update] = parse_updates(parse_body(raw))
     assert isinstance(update, InboundMessage)
     assert (update.channel_id, update.message_id, update.type) == (NEW, "wamid.X1", "interactive")
     assert (update.reply_id, update.reply_title, update.input_text) == ("accept", "Accept", "accept")
     assert update.profile_name == "Tendai" and update.timestamp == 1700000000
+    message = orjson.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert message["interactive"]["list_reply"] == {"id": "accept", "title": "Accept", "description": "Say yes"}
     contact = orjson.loads(raw)["entry"][0]["changes"][0]["value"]["contacts"][0]
     assert contact["wa_id"] == NEW and contact["user_id"]
+
+
+def parsed(body: simulator.SimulatorSend) -> tuple[InboundMessage, dict[str, Any]]:
+    """The envelope through the production parser, and the raw message as Meta would have sent it."""
+    raw = orjson.dumps(simulator.build_envelope(body, settings(), "wamid.X2", now=1700000000))
+    [update] = parse_updates(parse_body(raw))
+    assert isinstance(update, InboundMessage)
+    message: dict[str, Any] = orjson.loads(raw)["entry"][0]["changes"][0]["value"]["messages"][0]
+    return update, message
+
+
+def test_a_template_quick_reply_tap_is_a_button_message_as_meta_sends_it() -> None:
+    tap = simulator.SimulatorSend(
+        phone=NEW, kind="button", reply_id="view_offers", reply_title="View offers", context_id="wamid.dev.ABC"
+    )
+    update, message = parsed(tap)
+    assert message["type"] == "button" and message["button"] == {"payload": "view_offers", "text": "View offers"}
+    assert message["context"] == {"from": simulator_payloads.DISPLAY_NUMBER, "id": "wamid.dev.ABC"}
+    assert (update.type, update.reply_id, update.reply_title) == ("button", "view_offers", "View offers")
+    shared = orjson.loads((SHARED / "whatsapp/payloads/button_quick_reply_01.json").read_bytes())
+    meta = shared["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert set(message) == set(meta) and set(message["button"]) == set(meta["button"])
+
+
+def test_media_location_and_contact_card_shapes() -> None:
+    photo = simulator.SimulatorSend(
+        phone=NEW, kind="image", media={"mime_type": "image/png", "sha256": "q1w2e3r4", "caption": "receipt"}
+    )
+    update, message = parsed(photo)
+    assert message["image"]["mime_type"] == "image/png" and message["image"]["sha256"] == "q1w2e3r4"
+    assert message["image"]["id"].isdigit() and message["image"]["caption"] == "receipt"
+    assert update.type == "image" and update.text == "receipt"
+
+    _, voice = parsed(simulator.SimulatorSend(phone=NEW, kind="audio"))
+    assert voice["type"] == "audio" and voice["audio"]["voice"] is True
+    assert voice["audio"]["mime_type"] == "audio/ogg; codecs=opus" and len(voice["audio"]["sha256"]) == 44
+    shared = orjson.loads((SHARED / "whatsapp/payloads/audio_voice_01.json").read_bytes())
+    assert set(voice["audio"]) == set(shared["entry"][0]["changes"][0]["value"]["messages"][0]["audio"])
+
+    where = {"latitude": -17.8292, "longitude": 31.0522, "name": "Harare Gardens", "address": "Park Lane, Harare"}
+    update, place = parsed(simulator.SimulatorSend(phone=NEW, kind="location", location=where))
+    assert place["location"] == where and update.raw.location is not None
+    assert update.raw.location.latitude == -17.8292
+
+    card = simulator.SimulatorSend(
+        phone=NEW, kind="contacts", contact={"name": "Demo Bob", "phone": "+263 77 000 0002"}
+    )
+    update, shared_card = parsed(card)
+    assert shared_card["contacts"] == [
+        {
+            "name": {"formatted_name": "Demo Bob", "first_name": "Demo", "last_name": "Bob"},
+            "phones": [{"phone": "+263 77 000 0002", "type": "CELL", "wa_id": "263770000002"}],
+        }
+    ]
+    assert update.input_text == "263770000002"
+    local = simulator.SimulatorSend(phone=NEW, kind="contacts", contact={"name": "Rudo", "phone": "0770000002"})
+    update, _ = parsed(local)
+    assert update.input_text == "0770000002"  # no wa_id for a number written locally: the bot reads it as written
+
+
+async def test_a_contact_card_at_the_who_to_step_is_the_recipient(bot: Bot) -> None:
+    await send(bot, phone=ALICE, text="hi")
+    await send(bot, phone=ALICE, kind="list_reply", reply_id="offer_secured", reply_title="Offer secured credex")
+    await send(bot, phone=ALICE, text="2")
+    assert "Who is the offer for" in (await bot.outbox(ALICE))[-1]["body"]
+    card = {"name": "Demo Bob", "phone": "+263770000002"}
+    assert (await send(bot, phone=ALICE, kind="contacts", contact=card)).status_code == 200
+    assert any(
+        "Demo Bob" in m.get("body", "") and "confirm" in m.get("body", "") for m in (await bot.outbox(ALICE))[-2:]
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phone": NEW, "kind": "image", "text": "hi"},
+        {"phone": NEW, "kind": "image", "media": {"mime_type": "audio/ogg"}},
+        {"phone": NEW, "kind": "image", "media": {"mime_type": "image/png", "sha256": "not base64!"}},
+        {"phone": NEW, "kind": "audio", "media": {"mime_type": "audio/ogg", "caption": "x"}},
+        {"phone": NEW, "kind": "location"},
+        {"phone": NEW, "kind": "location", "location": {"latitude": 91, "longitude": 0}},
+        {"phone": NEW, "kind": "location", "location": {"latitude": 0, "longitude": 0}, "text": "x"},
+        {"phone": NEW, "kind": "contacts", "contact": {"name": "Bob"}},
+        {"phone": NEW, "kind": "contacts", "contact": {"name": "Bob", "phone": "call me"}},
+        {"phone": NEW, "kind": "button"},
+        {"phone": NEW, "kind": "button", "reply_id": "view_offers", "context_id": "not-a-wamid"},
+        {"phone": NEW, "text": "hi", "context_id": "wamid.X"},
+        {"phone": NEW, "kind": "button_reply", "reply_id": "join", "reply_description": "x"},
+        {"phone": NEW, "text": "hi", "location": {"latitude": 0, "longitude": 0}},
+    ],
+)
+async def test_bad_attachments_are_422(bot: Bot, body: dict[str, Any]) -> None:
+    assert (await bot.client.post("/simulator/send", json=body)).status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,10 @@ class OutboxItem(BaseModel):
     """The exact Cloud API request body the send would have POSTed."""
     message: dict[str, Any]
     """The message model it was built from."""
+    sent_at: int | None = None
+    """When the sink took it, epoch milliseconds (absent on items written before the sink kept times)."""
+    wamid: str | None = None
+    """The message id the send answered, as a template's quick-reply tap quotes it in `context.id`."""
 
 
 class OutboxPage(BaseModel):
@@ -41,5 +45,7 @@ async def outbox(
 
 def _item(seq: int, doc: dict[str, Any]) -> OutboxItem:
     if "request" in doc and "message" in doc:
-        return OutboxItem(seq=seq, request=doc["request"], message=doc["message"])
+        return OutboxItem(
+            seq=seq, request=doc["request"], message=doc["message"], sent_at=doc.get("sent_at"), wamid=doc.get("wamid")
+        )
     return OutboxItem(seq=seq, message=doc)  # written before the sink kept request bodies

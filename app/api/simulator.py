@@ -1,40 +1,42 @@
-"""Development-only WhatsApp simulator: a phone-like chat page, and a sender that turns what is typed there into
-real signed Cloud API webhooks.
+"""Development-only WhatsApp simulator: a phone-like chat page, and a sender that turns what the person does there
+into real signed Cloud API webhooks.
 
-The browser must never hold the app secret, so the page posts plain `{phone, text}` (or a tapped reply) to
-POST /simulator/send, and this module builds the envelope Meta would send, signs its raw bytes and posts it to the
-app's own /webhook in-process. The message therefore takes the production path: signature check, parsing,
-per-channel ordering, flows. Replies are read back by the page from the dev outbox (GET /dev/outbox/{phone}).
+The browser must never hold the app secret, so the page posts what the person did (`SimulatorSend`: typed text, a
+tap, a photo, a place, a voice note, a contact card) to POST /simulator/send, and this module builds the envelope
+Meta would send (simulator_payloads.py), signs its raw bytes and posts it to the app's own /webhook in-process.
+The message therefore takes the production path: signature check, parsing, per-channel ordering, flows. Replies
+are read back by the page from the dev outbox; GET /simulator/history/{phone} gives both sides with their times.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import httpx
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel
 
-from app.api.deps import SettingsDep
-from app.config import Settings
-from app.whatsapp.messages import BUTTON_ID_MAX, ROW_TITLE_MAX, TEXT_BODY_MAX
+from app.api.deps import RecordsDep, SettingsDep
+from app.api.simulator_payloads import Phone, SimulatorSend, build_envelope, new_wamid
+from app.sender.devsink import DevHistory
+from app.state.errors import StateError
 from app.whatsapp.signature import sign
+from app.whatsapp.templates import APPROVED
+
+__all__ = ["SimulatorSend", "build_envelope", "router"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "simulator"
 ASSETS: dict[str, str] = {
     "simulator.css": "text/css; charset=utf-8",
-    "simulator.js": "text/javascript; charset=utf-8",
+    **{f"{name}.js": "text/javascript; charset=utf-8" for name in ("simulator", "dom", "bubbles", "attach")},
 }
 """The only files served besides index.html: an allow-list, so no path from the URL ever reaches the disk."""
 NO_CACHE = {"Cache-Control": "no-store"}
-DISPLAY_NUMBER = "15550000000"
-
-Phone = Annotated[str, StringConstraints(pattern=r"^[0-9]{8,15}$")]
 
 
 def development_only(settings: SettingsDep) -> None:
@@ -46,81 +48,41 @@ def development_only(settings: SettingsDep) -> None:
 router = APIRouter(prefix="/simulator", tags=["development"], dependencies=[Depends(development_only)])
 
 
-class SimulatorSend(BaseModel):
-    """What the person did: typed `text`, or tapped a reply button / list row (`reply_id`, `reply_title`)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"phone": "263770000002", "kind": "text", "text": "hi"},
-                {"phone": "263770000002", "kind": "button_reply", "reply_id": "menu", "reply_title": "Menu"},
-            ]
-        },
-    )
-
-    phone: Phone
-    kind: Literal["text", "button_reply", "list_reply"] = "text"
-    text: Annotated[str, Field(min_length=1, max_length=TEXT_BODY_MAX)] | None = None
-    reply_id: Annotated[str, Field(min_length=1, max_length=BUTTON_ID_MAX)] | None = None
-    reply_title: Annotated[str, Field(min_length=1, max_length=ROW_TITLE_MAX)] | None = None
-    name: Annotated[str, Field(min_length=1, max_length=60)] | None = None
-
-    @model_validator(mode="after")
-    def _fields_match_kind(self) -> SimulatorSend:
-        if self.kind == "text":
-            if self.text is None or not self.text.strip():
-                raise ValueError("a text message needs non-blank `text`")
-            if self.reply_id is not None or self.reply_title is not None:
-                raise ValueError("a text message takes no `reply_id` or `reply_title`")
-        else:
-            if self.reply_id is None:
-                raise ValueError(f"a {self.kind} needs `reply_id`")
-            if self.text is not None:
-                raise ValueError(f"a {self.kind} takes no `text`")
-        return self
-
-
 class SimulatorSent(BaseModel):
-    """The webhook's answer, passed through so the page can show a failed delivery."""
+    """The webhook's answer, passed through so the page can show a failed delivery; `at` is when it was sent."""
 
     wamid: str
+    at: int
     webhook_status: int
     webhook: dict[str, Any] | None = None
 
 
-def new_wamid() -> str:
-    """Unique like Meta's ids, so the webhook's duplicate detection never swallows a simulated message."""
-    return f"wamid.SIM{secrets.token_hex(16).upper()}"
+class HistoryItem(BaseModel):
+    """One bubble: `me` (what the page sent, `send`) or `bot` (a dev-outbox item: `seq`, `request`, `message`)."""
+
+    side: Literal["me", "bot"]
+    at: int | None
+    """Epoch milliseconds when it was really sent."""
+    wamid: str | None = None
+    send: dict[str, Any] | None = None
+    status: int | None = None
+    """The webhook's HTTP status for a `me` item (200: delivered to the bot)."""
+    seq: int | None = None
+    request: dict[str, Any] | None = None
+    message: dict[str, Any] | None = None
 
 
-def build_message(body: SimulatorSend, wamid: str, now: int) -> dict[str, Any]:
-    message: dict[str, Any] = {"from": body.phone, "id": wamid, "timestamp": str(now)}
-    if body.kind == "text":
-        message |= {"type": "text", "text": {"body": body.text}}
-    else:
-        reply = {"id": body.reply_id, "title": body.reply_title or body.reply_id}
-        message |= {"type": "interactive", "interactive": {"type": body.kind, body.kind: reply}}
-    return message
+class History(BaseModel):
+    items: list[HistoryItem]
+    last_seq: int
+    read: list[str]
+    """The person's wamids the bot marked read (blue ticks)."""
 
 
-def build_envelope(body: SimulatorSend, settings: Settings, wamid: str, now: int | None = None) -> dict[str, Any]:
-    """The Cloud API webhook shape for one inbound message, contacts included (wa_id, user_id, profile)."""
-    contact = {
-        "profile": {"name": body.name or f"Simulator {body.phone[-4:]}"},
-        "wa_id": body.phone,
-        "user_id": f"ZW.SIM{body.phone}",
-    }
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": DISPLAY_NUMBER, "phone_number_id": settings.whatsapp_phone_number_id},
-        "contacts": [contact],
-        "messages": [build_message(body, wamid, int(time.time()) if now is None else now)],
-    }
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "SIMULATOR_WABA", "changes": [{"field": "messages", "value": value}]}],
-    }
+class ApprovedTemplateOut(BaseModel):
+    language: str
+    body: str
+    quick_replies: list[str]
 
 
 @router.get("", summary="The chat simulator page", response_class=FileResponse)
@@ -142,11 +104,11 @@ async def asset(name: str) -> FileResponse:
     response_model=SimulatorSent,
     responses={503: {"model": SimulatorSent, "description": "the webhook asked to retry later"}},
 )
-async def send(body: SimulatorSend, request: Request, settings: SettingsDep) -> JSONResponse:
+async def send(body: SimulatorSend, request: Request, settings: SettingsDep, records: RecordsDep) -> JSONResponse:
     secret = settings.whatsapp_app_secret
     assert secret is not None  # development always generates one
-    wamid = new_wamid()
-    raw = orjson.dumps(build_envelope(body, settings, wamid))
+    wamid, at = new_wamid(), int(time.time() * 1000)
+    raw = orjson.dumps(build_envelope(body, settings, wamid, now=at // 1000))
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(secret.get_secret_value().encode(), raw)}
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://simulator") as client:
@@ -156,5 +118,53 @@ async def send(body: SimulatorSend, request: Request, settings: SettingsDep) -> 
     except ValueError:
         ack = None
     webhook = ack if isinstance(ack, dict) else None
-    result = SimulatorSent(wamid=wamid, webhook_status=response.status_code, webhook=webhook)
+    item = {"at": at, "wamid": wamid, "send": body.shown(), "status": response.status_code}
+    try:
+        await DevHistory(records).record_sent(body.phone, item)
+    except StateError:
+        pass  # the store is down: the webhook said so already (503), and the page shows the failed delivery
+    result = SimulatorSent(wamid=wamid, at=at, webhook_status=response.status_code, webhook=webhook)
     return JSONResponse(result.model_dump(), status_code=response.status_code)
+
+
+@router.get("/history/{phone}", response_model=History, summary="Both sides of a number's conversation, in order")
+async def history(
+    phone: Annotated[Phone, PathParam()],
+    records: RecordsDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> History:
+    """`after=0`: every bubble kept (the last 200 each way, for 24 hours), the person's and the bot's, in the
+    order they were sent. `after=N`: only the bot's messages after outbox seq N, for polling (the page drew the
+    person's own as they were sent). `read` always lists which of the person's messages the bot has read."""
+    dev = DevHistory(records)
+    bot = [
+        HistoryItem(side="bot", at=doc.get("sent_at"), wamid=doc.get("wamid"), seq=e.seq, **_outbox_doc(doc))
+        for e in await records.outbox_read(phone, after)
+        for doc in (orjson.loads(e.message_json),)
+    ]
+    mine = [] if after else [HistoryItem(side="me", **_sent_item(item)) for item in await dev.sent(phone)]
+    items = sorted(mine + bot, key=lambda i: (i.at or 0, i.side == "bot", i.seq or 0))
+    last_seq = max((i.seq or 0 for i in bot), default=after)
+    return History(items=items, last_seq=last_seq, read=sorted(await dev.read_ids(phone)))
+
+
+def _outbox_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    if "request" in doc and "message" in doc:
+        return {"request": doc["request"], "message": doc["message"]}
+    return {"message": doc}  # written before the sink kept request bodies
+
+
+def _sent_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: item.get(k) for k in ("at", "wamid", "send", "status")}
+
+
+@router.get(
+    "/templates",
+    response_model=dict[str, ApprovedTemplateOut],
+    summary="The approved templates' texts, so the page shows a template as the person reads it",
+)
+async def templates() -> dict[str, ApprovedTemplateOut]:
+    return {
+        name: ApprovedTemplateOut(language=t.language, body=t.body, quick_replies=list(t.quick_replies))
+        for name, t in APPROVED.items()
+    }

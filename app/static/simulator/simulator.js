@@ -1,53 +1,19 @@
-// VimbisoPay WhatsApp simulator: one pane per phone number. What you type or tap goes to POST /simulator/send
-// (the server signs it and posts it to /webhook); what the bot answers is polled from GET /dev/outbox/{phone}.
+// VimbisoPay WhatsApp simulator: one pane per phone number. What the person does goes to POST /simulator/send (the
+// server signs it and posts it to /webhook); the conversation (both sides, real times) comes from
+// GET /simulator/history/{phone}, loaded whole when a pane opens and then polled for the bot's new messages.
 (function () {
   "use strict";
 
+  var el = Sim.el;
   var POLL_MS = 700;
   var STORE_KEY = "vimbiso-simulator-panes";
   var DEMO = { "263770000001": "Demo Alice", "263770000002": "Demo Bob", "263770000003": "Demo Chipo" };
   var panes = new Map();
   var panesEl = document.getElementById("panes");
-  var template = document.getElementById("pane-template");
+  var paneTemplate = document.getElementById("pane-template");
   var errorEl = document.getElementById("toolbar-error");
   var phoneInput = document.getElementById("phone-input");
-
-  function el(tag, props, children) {
-    var node = document.createElement(tag);
-    Object.keys(props || {}).forEach(function (key) {
-      if (key === "text") node.textContent = props[key];
-      else if (key === "html") node.innerHTML = props[key];
-      else if (key === "class") node.className = props[key];
-      else node.setAttribute(key, props[key]);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
-
-  function escapeHtml(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-
-  // WhatsApp's markup: *bold*, _italic_, ~strike~, ```mono```; applied after escaping, so it cannot inject HTML.
-  function formatText(s) {
-    return escapeHtml(s)
-      .replace(/```([\s\S]+?)```/g, "<code>$1</code>")
-      .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,!?:;])/g, "$1<strong>$2</strong>")
-      .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, "$1<em>$2</em>")
-      .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,!?:;])/g, "$1<s>$2</s>");
-  }
-
-  function normalisePhone(raw) {
-    var digits = String(raw || "").replace(/[\s+\-().]/g, "");
-    return /^[0-9]{8,15}$/.test(digits) ? digits : null;
-  }
-
-  function clock() {
-    var d = new Date();
-    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
-  }
+  var ready = Sim.bubbles.loadTemplates();
 
   function showError(message) {
     errorEl.textContent = message || "";
@@ -62,14 +28,15 @@
     this.phone = phone;
     this.name = name || DEMO[phone] || null;
     this.after = 0;
-    this.first = true;
+    this.loaded = false;
     this.polling = false;
     this.pollAgain = false;
     this.queue = Promise.resolve();
     this.pending = 0;
-    this.readIds = new Set();
+    this.lastDay = null;
+    this.mine = new Map();  // wamid → the person's bubble, for its ticks
 
-    var root = template.content.firstElementChild.cloneNode(true);
+    var root = paneTemplate.content.firstElementChild.cloneNode(true);
     root.setAttribute("data-testid", "pane-" + phone);
     root.setAttribute("data-phone", phone);
     this.root = root;
@@ -80,8 +47,9 @@
     this.input.setAttribute("data-testid", "composer-" + phone);
     root.querySelector(".send").setAttribute("data-testid", "send-" + phone);
     root.querySelector(".close").setAttribute("data-testid", "close-" + phone);
+    root.querySelector(".attach").setAttribute("data-testid", "attach-" + phone);
     this.backdrop = root.querySelector(".sheet-backdrop");
-    this.backdrop.setAttribute("data-testid", "list-sheet-" + phone);
+    this.backdrop.setAttribute("data-testid", "sheet-" + phone);
     this.setTyping(false);
 
     var self = this;
@@ -90,8 +58,9 @@
       var text = self.input.value;
       if (!text.trim()) return;
       self.input.value = "";
-      self.send({ kind: "text", text: text }, text, null);
+      self.send({ kind: "text", text: text });
     });
+    root.querySelector(".attach").addEventListener("click", function () { Sim.attach.open(self); });
     root.querySelector(".close").addEventListener("click", function () { closePane(self.phone); });
     root.querySelector(".sheet-close").addEventListener("click", function () { self.closeSheet(); });
     this.backdrop.addEventListener("click", function (event) {
@@ -101,7 +70,7 @@
 
   Pane.prototype.start = function () {
     var self = this;
-    this.poll();
+    ready.then(function () { self.poll(); });
     this.timer = setInterval(function () { self.poll(); }, POLL_MS);
   };
 
@@ -114,29 +83,60 @@
 
   Pane.prototype.scroll = function () { this.log.scrollTop = this.log.scrollHeight; };
 
+  // Every bubble goes through here: a day chip first when the day changes, as WhatsApp shows them.
+  Pane.prototype.append = function (node, at) {
+    var day = Sim.dayKey(at);
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.log.appendChild(el("div", { class: "day", "data-testid": "day", text: Sim.dayLabel(at) }));
+    }
+    this.log.appendChild(node);
+    this.scroll();
+  };
+
   Pane.prototype.note = function (text, isError) {
     this.log.appendChild(el("div", { class: "note" + (isError ? " error" : ""), "data-testid": "note", text: text }));
     this.scroll();
+  };
+
+  Pane.prototype.ticks = function (wamid, status, read) {
+    var bubble = this.mine.get(wamid);
+    if (!bubble) return;
+    var ticks = bubble.querySelector(".ticks");
+    if (status !== undefined) {
+      ticks.textContent = status === 200 ? "✓✓" : "!";
+      if (status !== 200) bubble.classList.add("failed");
+    }
+    if (read) ticks.classList.add("read");
   };
 
   Pane.prototype.poll = async function () {
     if (this.polling) { this.pollAgain = true; return; }
     this.polling = true;
     try {
-      var response = await fetch("/dev/outbox/" + this.phone + "?after=" + this.after, { cache: "no-store" });
-      if (!response.ok) throw new Error("outbox answered " + response.status);
+      var url = "/simulator/history/" + this.phone + "?after=" + this.after;
+      var response = await fetch(url, { cache: "no-store" });
+      if (!response.ok) throw new Error("history answered " + response.status);
       var page = await response.json();
-      if (this.first && page.items.length) this.note("Earlier messages from the bot");
-      this.first = false;
       var self = this;
       page.items.forEach(function (item) {
+        if (item.side === "me") {
+          if (item.wamid && self.mine.has(item.wamid)) return;
+          var bubble = Sim.bubbles.me(self, item.send || {}, item.at, null);
+          if (item.wamid) { bubble.setAttribute("data-wamid", item.wamid); self.mine.set(item.wamid, bubble); }
+          self.ticks(item.wamid, item.status, false);
+          return;
+        }
         if (item.seq <= self.after) return;
         self.after = item.seq;
-        self.render(item.message);
+        Sim.bubbles.bot(self, item);
       });
+      this.after = Math.max(this.after, page.last_seq);
+      this.loaded = true;
+      page.read.forEach(function (wamid) { self.ticks(wamid, undefined, true); });
       showError("");
     } catch (err) {
-      showError("Cannot reach the outbox: " + err.message);
+      showError("Cannot reach the simulator history: " + err.message);
     } finally {
       this.polling = false;
       if (this.pollAgain) { this.pollAgain = false; this.poll(); }
@@ -144,8 +144,8 @@
   };
 
   // Show the person's bubble at once, then post in order: one pane's messages never overtake each other.
-  Pane.prototype.send = function (payload, shown, detail) {
-    var bubble = this.meBubble(shown, detail);
+  Pane.prototype.send = function (payload, local) {
+    var bubble = Sim.bubbles.me(this, payload, Date.now(), local || null);
     var self = this;
     this.queue = this.queue.then(function () { return self.post(payload, bubble); });
     return this.queue;
@@ -163,14 +163,19 @@
         body: JSON.stringify(body),
       });
       var result = await response.json().catch(function () { return null; });
+      if (result && result.wamid) {
+        bubble.setAttribute("data-wamid", result.wamid);
+        this.mine.set(result.wamid, bubble);
+        var time = bubble.querySelector(".meta");
+        time.firstChild.textContent = Sim.clock(result.at);
+        time.setAttribute("data-at", String(result.at));
+        this.ticks(result.wamid, result.webhook_status, false);
+      }
       if (!response.ok) {
         var why = result && result.detail ? JSON.stringify(result.detail) : "status " + response.status;
+        bubble.classList.add("failed");
+        bubble.querySelector(".ticks").textContent = "!";
         this.note("Not delivered: " + why, true);
-      } else {
-        bubble.setAttribute("data-wamid", result.wamid);
-        var ticks = bubble.querySelector(".ticks");
-        ticks.textContent = "✓✓";
-        if (this.readIds.has(result.wamid)) ticks.classList.add("read");
       }
     } catch (err) {
       this.note("Not sent: " + err.message, true);
@@ -181,92 +186,22 @@
     }
   };
 
-  Pane.prototype.meta = function (ticks) {
-    var meta = el("span", { class: "meta", text: clock() });
-    if (ticks) meta.appendChild(el("span", { class: "ticks", text: "✓" }));
-    return meta;
-  };
-
-  Pane.prototype.meBubble = function (text, detail) {
-    var bubble = el("div", { class: "bubble me", "data-testid": "bubble-me" }, [
-      el("span", { class: "text", text: text }),
-      detail ? el("span", { class: "picked", text: detail }) : null,
-      this.meta(true),
-    ]);
-    this.log.appendChild(el("div", { class: "group me" }, [bubble]));
-    this.scroll();
-    return bubble;
-  };
-
-  Pane.prototype.botBubble = function (message, parts) {
-    var bubble = el("div", { class: "bubble bot", "data-testid": "bubble-bot", "data-kind": message.kind });
-    if (message.header) bubble.appendChild(el("div", { class: "header", text: message.header }));
-    parts.forEach(function (part) { bubble.appendChild(part); });
-    if (message.footer) bubble.appendChild(el("div", { class: "footer", text: message.footer }));
-    bubble.insertBefore(this.meta(false), bubble.querySelector(".list-open"));
-    var group = el("div", { class: "group bot" }, [bubble]);
-    this.log.appendChild(group);
-    return { bubble: bubble, group: group };
-  };
-
-  Pane.prototype.render = function (message) {
-    var self = this;
-    switch (message.kind) {
-      case "text":
-        this.botBubble(message, [el("div", { class: "text", html: formatText(message.body) })]);
-        break;
-      case "buttons": {
-        var made = this.botBubble(message, [el("div", { class: "text", html: formatText(message.body) })]);
-        var row = el("div", { class: "reply-buttons" });
-        message.buttons.forEach(function (b) {
-          var button = el("button", {
-            type: "button", class: "reply-button", "data-testid": "reply-button", "data-reply-id": b.id, text: b.title,
-          });
-          button.addEventListener("click", function () {
-            self.send({ kind: "button_reply", reply_id: b.id, reply_title: b.title }, b.title, null);
-          });
-          row.appendChild(button);
-        });
-        made.group.appendChild(row);
-        break;
-      }
-      case "list": {
-        var opener = el("button", { type: "button", class: "list-open", "data-testid": "list-open", text: "☰ " + message.button });
-        opener.addEventListener("click", function () { self.openSheet(message); });
-        var list = this.botBubble(message, [el("div", { class: "text", html: formatText(message.body) }), opener]);
-        list.bubble.setAttribute("data-list-button", message.button);
-        break;
-      }
-      case "template": {
-        var params = el("ol", { class: "template-params" });
-        (message.body_parameters || []).forEach(function (p) { params.appendChild(el("li", { text: p })); });
-        var made2 = this.botBubble(message, [
-          el("div", { class: "template-name", text: "Template · " + message.name + " (" + message.language + ")" }),
-          params,
-        ]);
-        made2.bubble.classList.add("template");
-        made2.bubble.setAttribute("data-template", message.name);
-        break;
-      }
-      case "mark_read": {
-        this.readIds.add(message.message_id);
-        var mine = this.log.querySelector('[data-wamid="' + CSS.escape(message.message_id) + '"] .ticks');
-        if (mine) mine.classList.add("read");
-        return;
-      }
-      default:
-        this.note("Unsupported message kind: " + message.kind);
-    }
-    this.scroll();
-  };
-
-  Pane.prototype.openSheet = function (message) {
-    var self = this;
+  // The bottom sheet, for a list's rows and for the attachment choices.
+  Pane.prototype.openSheet = function (title, nodes) {
     var body = this.backdrop.querySelector(".sheet-body");
-    this.backdrop.querySelector(".sheet-title").textContent = message.button;
+    this.backdrop.querySelector(".sheet-title").textContent = title;
     body.textContent = "";
+    nodes.forEach(function (node) { body.appendChild(node); });
+    this.backdrop.hidden = false;
+  };
+
+  Pane.prototype.closeSheet = function () { this.backdrop.hidden = true; };
+
+  Pane.prototype.openList = function (message) {
+    var self = this;
+    var nodes = [];
     message.sections.forEach(function (section) {
-      if (section.title) body.appendChild(el("div", { class: "section-title", text: section.title }));
+      if (section.title) nodes.push(el("div", { class: "section-title", text: section.title }));
       section.rows.forEach(function (r) {
         var row = el("button", { type: "button", class: "list-row", "data-testid": "list-row", "data-row-id": r.id }, [
           el("span", { class: "row-text" }, [
@@ -277,15 +212,15 @@
         ]);
         row.addEventListener("click", function () {
           self.closeSheet();
-          self.send({ kind: "list_reply", reply_id: r.id, reply_title: r.title }, r.title, r.description || null);
+          var tap = { kind: "list_reply", reply_id: r.id, reply_title: r.title };
+          if (r.description) tap.reply_description = r.description;
+          self.send(tap);
         });
-        body.appendChild(row);
+        nodes.push(row);
       });
     });
-    this.backdrop.hidden = false;
+    this.openSheet(message.button, nodes);
   };
-
-  Pane.prototype.closeSheet = function () { this.backdrop.hidden = true; };
 
   function openPane(phone, name) {
     showError("");
@@ -324,7 +259,7 @@
 
   document.getElementById("open-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    var phone = normalisePhone(phoneInput.value);
+    var phone = Sim.normalisePhone(phoneInput.value);
     if (!phone) {
       showError("A phone number is 8 to 15 digits, country code first, e.g. 263771234567.");
       return;
@@ -346,9 +281,9 @@
 
   try {
     (JSON.parse(localStorage.getItem(STORE_KEY) || "[]") || []).forEach(function (phone) {
-      if (normalisePhone(phone)) openPane(phone, null);
+      if (Sim.normalisePhone(phone)) openPane(phone, null);
     });
   } catch (e) { /* nothing saved */ }
 
-  window.simulator = { openPane: openPane, closePane: closePane, panes: panes };
+  window.simulator = { openPane: openPane, closePane: closePane, panes: panes, demo: DEMO };
 })();
