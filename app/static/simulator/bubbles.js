@@ -108,6 +108,13 @@
       case "template":
         template(pane, item, at);
         break;
+      case "request_contact_info": {
+        // WhatsApp's own *Share phone number* button, for people whose number is hidden; the simulator's people
+        // all have a visible number, so it is shown as the phone shows it, without a tap.
+        var asked = botBubble(pane, message, at, [textPart(message.body)]);
+        asked.group.appendChild(el("div", { class: "share-phone", text: "📞 Share phone number" }));
+        break;
+      }
       default:
         pane.note("Unsupported message kind: " + message.kind);
     }
