@@ -225,6 +225,10 @@ async def test_each_message_is_marked_read_with_the_typing_indicator_through_the
         reaction = {"from": ALICE, "id": "wamid.reaction", "timestamp": "1700000000", "type": "reaction"}
         reaction["reaction"] = {"message_id": message["id"], "emoji": "👍"}
         await bot.post(body_of(reaction))
+        place = {"from": ALICE, "id": "wamid.place", "timestamp": "1700000001", "type": "location"}
+        place["location"] = {"latitude": -17.8, "longitude": 31.0}
+        await bot.post(body_of(place))
     reads = [m for _, m in graph.sent if m.kind == "mark_read"]
-    assert [(r.message_id, r.typing) for r in reads] == [(message["id"], True)]  # the reaction is not marked
+    # the reaction is not marked; a shared location is (the person sees ticks on it)
+    assert [(r.message_id, r.typing) for r in reads] == [(message["id"], True), ("wamid.place", True)]
     assert reads[0].to_payload(ALICE)["typing_indicator"] == {"type": "text"}

@@ -114,7 +114,9 @@ def _changed_to(update: InboundMessage) -> str | None:
     return new_id
 
 
-READ_TYPES = frozenset({"text", "interactive", "button", "contacts", "image", "audio", "video", "document"})
+READ_TYPES = frozenset(
+    {"text", "interactive", "button", "contacts", "image", "audio", "video", "document", "location", "sticker"}
+)
 """What a person sent and sees ticks on; reactions, edits and system notices are not marked read."""
 IDENTITY_CHANGES = frozenset({"user_changed_number", "user_changed_user_id"})
 _CHANNEL = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
