@@ -20,6 +20,8 @@ from typing import Any, Literal, TextIO
 
 import httpx
 
+from app.whatsapp.templates import APPROVED
+
 POLL_SECONDS = 0.7
 QUIT = "/quit"
 PHONE = re.compile(r"^[0-9]{8,15}$")
@@ -32,7 +34,7 @@ class ChatError(Exception):
 
 @dataclass(frozen=True)
 class Choice:
-    kind: Literal["button_reply", "list_reply"]
+    kind: Literal["button_reply", "list_reply", "button"]
     reply_id: str
     title: str
 
@@ -43,6 +45,20 @@ BOLD = re.compile(r"\*([^*\n]+)\*")
 def bold(line: str) -> str:
     """WhatsApp's *bold* as the terminal's bold (ANSI), as the person would see it."""
     return BOLD.sub(lambda m: f"\033[1m{m.group(1)}\033[0m", line)
+
+
+def _template(message: dict[str, Any], choices: list[Choice]) -> list[str]:
+    """A template as the person reads it (the approved text filled in), its quick replies numbered as choices."""
+    params = [str(p) for p in message.get("body_parameters", [])]
+    approved = APPROVED.get(str(message.get("name")))
+    if approved is None:
+        return [f"[template {message.get('name')}] {' | '.join(params)}".rstrip()]
+    lines = approved.render(params).splitlines() or [""]
+    payloads = [str(p) for p in message.get("quick_reply_payloads", [])]
+    for index, title in enumerate(approved.quick_replies):
+        choices.append(Choice("button", payloads[index] if index < len(payloads) else title, title))
+        lines.append(f"  [{len(choices)}] {title}")
+    return lines
 
 
 def render(message: dict[str, Any], choices: list[Choice]) -> list[str]:
@@ -56,8 +72,7 @@ def render(message: dict[str, Any], choices: list[Choice]) -> list[str]:
         if kind == "request_contact_info":
             lines.append("  [Share phone number] (WhatsApp's own button: type your number here instead)")
     elif kind == "template":
-        params = " | ".join(message.get("body_parameters", []))
-        lines.append(f"[template {message.get('name')} ({message.get('language')})] {params}".rstrip())
+        lines += _template(message, choices)
     elif kind == "mark_read":
         return []
     else:

@@ -282,9 +282,23 @@ def test_render_numbers_buttons_and_rows() -> None:
         choices,
     )
     lines += chat_cli.render({"kind": "template", "name": "offer_in", "language": "en", "body_parameters": ["5"]}, [])
-    assert "  [1] Yes" in "\n".join(lines) and "  [2] Ledger — All" in "\n".join(lines)
-    assert "[template offer_in (en)] 5" in "\n".join(lines)
-    assert [c.reply_id for c in choices] == ["join", "ledger"] and choices[1].kind == "list_reply"
+    notice = {
+        "kind": "template",
+        "name": "credex_notification",
+        "body_parameters": ["Demo Bob", "Demo Alice offered you 5.00 USD."],
+        "quick_reply_payloads": ["view_offers"],
+    }
+    lines += chat_cli.render(notice, choices)
+    shown = "\n".join(lines)
+    assert "  [1] Yes" in shown and "  [2] Ledger — All" in shown
+    assert "[template offer_in] 5" in shown  # no approved text known: its name and parameters
+    assert "Hi Demo Bob, here is an update" in shown and "Demo Alice offered you 5.00 USD." in shown
+    assert "  [3] View offers" in shown  # the template's quick reply, as a choice with its payload
+    assert [(c.kind, c.reply_id) for c in choices] == [
+        ("button_reply", "join"),
+        ("list_reply", "ledger"),
+        ("button", "view_offers"),
+    ]
 
 
 async def test_chat_once_signs_up_through_numbered_choices(bot: Bot) -> None:
