@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.state.batching import ScriptBatcher
+from app.state.cluster import check_mode, every_primary
 from app.state.errors import CommitRefused, StateUnavailable
 from app.state.keys import STATE_PATTERN, channel_keys
 from app.state.scripts import Scripts
@@ -69,6 +71,7 @@ class RedisAtomic:
         processed_ids: int,
         processed_ttl_ms: int,
         replies_ttl_ms: int = 24 * 3600 * 1000,
+        ack_retry_s: float = 0.0,
     ) -> None:
         self.redis = redis
         self.scripts = Scripts.register(redis)
@@ -78,6 +81,7 @@ class RedisAtomic:
         self.processed_ids = processed_ids
         self.processed_ttl_ms = processed_ttl_ms
         self.replies_ttl_ms = replies_ttl_ms
+        self.ack_retry_s = ack_retry_s
         self.done_ttl_ms = max(60_000, 2 * lease_ms)
 
     async def guard(self, coro: Any) -> Any:
@@ -90,10 +94,14 @@ class RedisAtomic:
             raise StateUnavailable(f"state store error: {type(exc).__name__}: {exc}") from exc
 
     async def load_scripts(self) -> None:
+        """On a cluster, SCRIPT LOAD reaches every primary (redis-py sends it to each)."""
+        await self.guard(check_mode(self.redis))
         await self.guard(self.scripts.load(self.redis))
 
     async def ready(self) -> bool:
-        await self.guard(self.redis.ping())
+        """Every primary answers and holds every script (a promoted replica may lack them: then False)."""
+        await self.guard(check_mode(self.redis))
+        await self.guard(self.redis.ping(**every_primary(self.redis)))
         return bool(await self.guard(self.scripts.loaded(self.redis)))
 
     async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate | Busy:
@@ -168,9 +176,22 @@ class RedisAtomic:
         return bytes(reply[1]) if tag == "again" else None
 
     async def ack_reply(self, channel_id: str, reply: bytes) -> bool:
-        """Remove a delivered reply from the head of the outbox (False: it was not the head any more)."""
+        """Remove a delivered reply from the head of the outbox (False: it was not the head any more).
+
+        The reply is already sent: an ack given up would have it sent again by the entry's redelivery. So while
+        the store does not answer (a restart, a cluster failover) the ack is tried again, backing off, for up to
+        `ack_retry_s`; a repeat is harmless (it removes only the head it names)."""
         k = channel_keys(channel_id)
-        return bool(await self.guard(self.batcher.call(self.scripts.outbox_ack, [k.replies], [reply])))
+        deadline = time.monotonic() + self.ack_retry_s
+        delay = 0.05
+        while True:
+            try:
+                return bool(await self.guard(self.batcher.call(self.scripts.outbox_ack, [k.replies], [reply])))
+            except StateUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def enqueue_replies(self, channel_id: str, work_id: str, replies: list[bytes]) -> tuple[bytes, ...]:
         """Queue replies outside a session, once per work id; returns the whole unsent outbox."""
@@ -207,17 +228,15 @@ class RedisAtomic:
         return int(await self.guard(self.redis.pttl(channel_keys(channel_id).state)))
 
     async def scan_channels(self, count: int = 500) -> AsyncIterator[str]:
-        """Live sessions, by SCAN (never KEYS): yields channel ids."""
-        cursor: int = 0
+        """Live sessions, by SCAN (never KEYS), on every primary of a cluster: yields channel ids."""
+        keys = self.redis.scan_iter(match=STATE_PATTERN, count=count, _type="hash")
         while True:
-            cursor, batch = await self.guard(
-                self.redis.scan(cursor=cursor, match=STATE_PATTERN, count=count, _type="hash")
-            )
-            for key in batch:
-                name = _text(key)
-                yield name[name.index("{") + 1 : name.rindex("}")]
-            if cursor == 0:
+            try:
+                key = await self.guard(anext(keys))
+            except StopAsyncIteration:
                 return
+            name = _text(key)
+            yield name[name.index("{") + 1 : name.rindex("}")]
 
 
 def _text(value: bytes | str) -> str:
