@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test reliability lint bench clean
+.PHONY: run test reliability lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
+
+# The fuzz tests with a long budget (make test runs them with a short one): 1,000 examples a route, the webhook's
+# schemathesis coverage phase, 500 hypothesis webhook bodies a property.
+fuzz: $(STAMP)
+	FUZZ_LONG=1 FUZZ_MAX_EXAMPLES=1000 FUZZ_WEBHOOK_EXAMPLES=300 FUZZ_BODIES=500 \
+		$(BIN)/pytest tests/test_fuzz_api.py tests/test_fuzz_webhook.py -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.state_bench

@@ -9,8 +9,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
+from starlette.exceptions import HTTPException
 
 from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
+from app.api.methods import http_error
 from app.api.security import SecurityHeaders
 from app.config import Settings, get_settings
 from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex, connect_notify
@@ -150,6 +152,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(operations.router)
     app.add_exception_handler(StateError, _state_unavailable)
+    app.add_exception_handler(HTTPException, http_error)
     if settings.is_development:
         app.include_router(dev.router)
         app.include_router(simulator.router)

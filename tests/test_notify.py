@@ -105,6 +105,16 @@ async def test_not_json_is_refused(bot: Bot) -> None:
     assert response.status_code == 422
 
 
+async def test_a_body_that_is_not_utf8_is_refused_as_documented(bot: Bot) -> None:
+    """Found by the fuzz test: FastAPI answers 400 (not 422) for bytes that are not UTF-8; it is documented."""
+    headers = {**KEY, "content-type": "application/json"}
+    response = await bot.client.post("/notify", content=b"\xff\xfe{", headers=headers)
+    assert response.status_code == 400 and response.json() == {"detail": "There was an error parsing the body"}
+    spec = (await bot.client.get("/openapi.json")).json()
+    assert "400" in spec["paths"]["/notify"]["post"]["responses"]
+    assert await bot.outbox(ALICE) == []
+
+
 async def test_limits_are_inclusive(bot: Bot) -> None:
     body = {"phoneNumber": "12345678", "memberName": "N" * 100, "message": "m" * 900}
     response = await bot.client.post("/notify", json=body, headers=KEY)

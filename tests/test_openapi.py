@@ -115,7 +115,7 @@ def test_admin_and_notify_document_their_refusals(document: dict[str, Any]) -> N
     assert set(paths["/admin/sessions/{channel_id}"]["get"]["responses"]) == {"200", "401", "404", "409", "422", "503"}
     assert set(paths["/admin/sessions/{channel_id}"]["delete"]["responses"]) == {"200", "401", "404", "422", "503"}
     notify = paths["/notify"]["post"]
-    assert set(notify["responses"]) == {"202", "401", "422", "429", "503"}
+    assert set(notify["responses"]) == {"202", "400", "401", "422", "429", "503"}
     phone = document["components"]["schemas"]["NotifyRequest"]["properties"]["phoneNumber"]
     assert phone["pattern"] == "^[0-9]{8,15}$"
 

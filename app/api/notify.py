@@ -144,6 +144,11 @@ async def require_client_key(settings: SettingsDep, key: Annotated[str | None, S
     response_model=NotifyAccepted,
     dependencies=[Depends(require_client_key)],
     responses={
+        400: {
+            "model": NotifyProblem,
+            "description": "The body is not UTF-8 text, so it cannot be read as JSON: nothing is sent",
+            "content": {"application/json": {"example": {"detail": "There was an error parsing the body"}}},
+        },
         401: {
             "model": NotifyProblem,
             "description": "x-client-api-key missing or wrong",

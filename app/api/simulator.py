@@ -90,7 +90,12 @@ async def page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8", headers=NO_CACHE)
 
 
-@router.get("/static/{name}", summary="The simulator's stylesheet and script", response_class=FileResponse)
+@router.get(
+    "/static/{name}",
+    summary="The simulator's stylesheet and script",
+    response_class=FileResponse,
+    responses={404: {"description": "not one of the simulator's files"}},
+)
 async def asset(name: str) -> FileResponse:
     media_type = ASSETS.get(name)
     if media_type is None:
@@ -102,7 +107,10 @@ async def asset(name: str) -> FileResponse:
     "/send",
     summary="Send a simulated message through the real, signed webhook",
     response_model=SimulatorSent,
-    responses={503: {"model": SimulatorSent, "description": "the webhook asked to retry later"}},
+    responses={
+        400: {"description": "the body is not UTF-8 text, so it cannot be read as JSON"},
+        503: {"model": SimulatorSent, "description": "the webhook asked to retry later"},
+    },
 )
 async def send(body: SimulatorSend, request: Request, settings: SettingsDep, records: RecordsDep) -> JSONResponse:
     secret = settings.whatsapp_app_secret

@@ -8,6 +8,7 @@ inbox stores as it came and a worker parses again with the same models.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +22,8 @@ from app.whatsapp.inbound import REASON_MAX, InboundMessage, InboundStatus, _mes
 log = structlog.get_logger(__name__)
 
 Kind = Literal["message", "status"]
+CHANNEL_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+"""What a channel id (wa_id or BSUID) may be: the pattern of the state keys' hash tag."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +130,12 @@ def _add(unit: dict[str, Any], path: str, kind: Kind, out: Split) -> None:
     if update is None or update.channel_id is None:
         out.skipped += 1
         return
-    if len(update.channel_id) > 128 or len(update.message_id) > 256:
-        out.rejected.append(Rejected(path, "sender or message id too long", kind))
+    if not CHANNEL_ID.match(update.channel_id):
+        # It names the person's Redis keys (app/state/keys.py refuses any other): a worker could never handle it.
+        out.rejected.append(Rejected(path, "sender id not 1-128 letters, digits, '.', '_', ':' or '-'", kind))
+        return
+    if len(update.message_id) > 256:
+        out.rejected.append(Rejected(path, "message id too long", kind))
         return
     if isinstance(update, InboundMessage) and len(parsed.contacts) > 1:
         # Keep only the sender's contact: the others are other people's names, not this update's.

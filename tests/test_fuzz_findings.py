@@ -1,0 +1,65 @@
+"""Regression tests for what the fuzz tests (test_fuzz_api.py, test_fuzz_webhook.py) found, one per finding."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from app.whatsapp.inbound import load_body
+from app.whatsapp.split import split_body
+from tests.webhook_kit import Bot, envelope, text_message, value
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/webhook", "GET, POST"),
+        ("PUT", "/admin/sessions/263770000001", "GET, DELETE"),
+        ("POST", "/health", "GET"),
+    ],
+)
+async def test_a_405_lists_every_method_of_the_path(bot: Bot, method: str, path: str, allowed: str) -> None:
+    """Starlette listed only the first matching route's methods (`Allow: GET` on /webhook, which takes POST)."""
+    response = await bot.client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json() == {"detail": "Method Not Allowed"}
+
+
+async def test_other_http_errors_are_answered_as_before(bot: Bot) -> None:
+    response = await bot.client.get("/no-such-route")
+    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+
+
+async def test_the_simulators_refusals_are_documented(bot: Bot) -> None:
+    """An unknown asset is a 404, a body that is not UTF-8 a 400: both were missing from the document."""
+    assert (await bot.client.get("/simulator/static/0")).status_code == 404
+    response = await bot.client.post("/simulator/send", content=b"\xff{", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    paths = (await bot.client.get("/openapi.json")).json()["paths"]
+    assert "404" in paths["/simulator/static/{name}"]["get"]["responses"]
+    assert "400" in paths["/simulator/send"]["post"]["responses"]
+
+
+def _body(message: dict[str, Any]) -> bytes:
+    return json.dumps(envelope(value(message))).encode()
+
+
+@pytest.mark.parametrize("sender", ["2637 7000", "é263770000001", "🦓", "a/b", "x" * 129])
+def test_a_sender_id_no_worker_could_handle_is_rejected_at_the_webhook(sender: str) -> None:
+    """It was accepted, then failed in the worker 20 times (channel_keys refuses it) and was dead-lettered."""
+    split = split_body(load_body(_body(text_message(sender, "hi"))))
+    assert split.units == [] and [r.part for r in split.rejected] == ["message"]
+    assert sender not in split.rejected[0].reason
+
+
+async def test_the_webhook_answers_a_bad_sender_id_as_rejected_and_handles_the_rest(bot: Bot) -> None:
+    good = value(text_message("263770000009", "hi"))
+    bad = value(text_message("2637 7000 0001", "hi"))
+    response = await bot.post(json.dumps(envelope(good, bad)).encode())
+    assert response.status_code == 200 and (response.json()["messages"], response.json()["rejected"]) == (1, 1)
+    assert await bot.texts("263770000009")
+    metrics = (await bot.client.get("/metrics")).text
+    assert "inbox_dead_letters_total 0.0" in metrics
