@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
 
     # State store. Unset REDIS_URL means the embedded in-process store (fakeredis with Lua).
     redis_url: str | None = None
+    # REDIS_URL names any node of a Redis Cluster (or a comma list of nodes): redis-py's cluster client, db 0 only.
+    redis_cluster: bool = False
     redis_connect_timeout: float = Field(1.0, gt=0, le=30)
     redis_socket_timeout: float = Field(2.0, gt=0, le=60)
     redis_max_connections: int = Field(64, ge=1, le=10_000)
@@ -104,6 +107,32 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _redis_url_fits_the_mode(self) -> Settings:
+        """Refuse at startup what would otherwise fail on every message (MOVED errors, a db a cluster lacks)."""
+        if self.redis_url is None:
+            if self.redis_cluster:
+                raise ValueError("REDIS_CLUSTER=true needs REDIS_URL naming a node of the cluster")
+            return self
+        urls = redis_node_urls(self.redis_url)
+        if any(url.startswith("redis+cluster://") for url in urls):
+            raise ValueError(
+                "REDIS_URL: redis+cluster:// is not supported; write redis://host:port and set REDIS_CLUSTER=true"
+            )
+        if not self.redis_cluster:
+            if len(urls) > 1:
+                raise ValueError("REDIS_URL lists several nodes: that is a Redis Cluster, set REDIS_CLUSTER=true")
+            return self
+        for url in urls:
+            parts = urlsplit(url)
+            db = parts.path.strip("/") or parse_qs(parts.query).get("db", [""])[0]
+            if db not in ("", "0"):
+                raise ValueError(
+                    f"REDIS_URL names database {db}, but a Redis Cluster has only database 0: "
+                    f"drop the /{db} (or write /0) or set REDIS_CLUSTER=false"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _development_defaults(self) -> Settings:
         """Development generates the secrets it needs so the signature path is always exercised."""
         if self.is_development:
@@ -125,6 +154,22 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError(f"{', '.join(missing)} must be set in production (APP_ENV=production)")
         return self
+
+
+def redis_node_urls(redis_url: str) -> list[str]:
+    """`redis://a:7000,b:7001` (or full URLs after each comma): one URL per node, the first one's scheme,
+    credentials and options given to the others."""
+    first, *others = [part.strip() for part in redis_url.split(",") if part.strip()]
+    head = urlsplit(first)
+    urls = [first]
+    for other in others:
+        if "://" in other:
+            urls.append(other)
+            continue
+        netloc = head.netloc.rpartition("@")[0]
+        netloc = f"{netloc}@{other}" if netloc else other
+        urls.append(urlunsplit((head.scheme, netloc, head.path, head.query, "")))
+    return urls
 
 
 @lru_cache(maxsize=1)

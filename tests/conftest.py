@@ -1,4 +1,5 @@
-"""Fixtures: every state test runs against fakeredis AND a real Redis server.
+"""Fixtures: every state test runs against fakeredis AND a real Redis server (and, in the modules named in
+CLUSTER_MODULES, a real 3-primary Redis Cluster too: tests/cluster.py).
 
 Real Redis is REDIS_TEST_URL (default 127.0.0.1:6379, a db from 1 to 12 picked by process id). If it does
 not answer, a private `redis-server` is started on a free port. With CI=true and no Redis at all, the run
@@ -24,8 +25,10 @@ import redis as sync_redis
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from app.config import Settings
+from app.state.cluster import is_cluster
 from app.state.factory import build_redis, build_store
 from app.state.store import StateStore
+from tests.cluster import LocalCluster, binaries
 
 if TYPE_CHECKING:
     from tests.webhook_kit import Bot
@@ -144,9 +147,41 @@ def make_settings(**overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["fakeredis", "redis"])
+CLUSTER_MODULES = frozenset(
+    {"test_state_engine", "test_inbox", "test_intents", "test_intents_kinds", "test_operations"}
+)
+"""The modules whose store tests also run on the cluster: the state engine, the inbox and reply outbox, the money
+intents, the admin routes and metrics. The flow modules are left out to bound the time: they use the store
+through the same calls these cover."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    backends: list[object] = ["fakeredis", "redis"]
+    if metafunc.module.__name__.rpartition(".")[2] in CLUSTER_MODULES:
+        backends.append(pytest.param("cluster", marks=pytest.mark.cluster))
+    metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A real Redis Cluster, 3 primaries and no replicas, shared by the session's cluster tests."""
+    cluster = LocalCluster(masters=3)
+    if binaries() is None:
+        if IN_CI:
+            pytest.fail("CI=true: redis-server or redis-cli missing; the cluster tests must run in CI")
+        pytest.skip("redis-server or redis-cli missing")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
@@ -155,6 +190,10 @@ async def redis_client(backend: str, request: pytest.FixtureRequest) -> AsyncIte
         client: Redis = fakeredis.FakeAsyncRedis(  # the pool the app uses: bursts wait for a connection
             server=fakeredis.FakeServer(), connection_pool_class=BlockingConnectionPool, max_connections=64, timeout=2
         )
+    elif backend == "cluster":
+        cluster: LocalCluster = request.getfixturevalue("redis_cluster")
+        client = build_redis(make_settings(redis_url=cluster.url, redis_cluster=True))
+        await client.flushdb()  # on every primary
     else:
         url = request.getfixturevalue("real_redis_url")
         client = build_redis(make_settings(redis_url=url))
@@ -164,7 +203,10 @@ async def redis_client(backend: str, request: pytest.FixtureRequest) -> AsyncIte
     finally:
         if backend != "fakeredis":
             await client.flushdb()
-        await client.aclose(close_connection_pool=True)  # a pool passed in is not closed otherwise: fds leak
+        if is_cluster(client):
+            await client.aclose()
+        else:
+            await client.aclose(close_connection_pool=True)  # a pool passed in is not closed otherwise: fds leak
 
 
 @pytest.fixture

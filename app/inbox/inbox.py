@@ -60,9 +60,9 @@ class Inbox:
         pipe = self.redis.pipeline(transaction=False)
         sha = self.scripts.inbox_append.sha
         for entry in entries:
-            pipe.evalsha(
-                sha, 1, self.stream_for(entry.channel_id), self.max_entries, entry.kind, entry.channel_id, entry.data
-            )
+            # execute_command, not evalsha(): redis-py's cluster pipeline refuses the method, not the command.
+            stream = self.stream_for(entry.channel_id)
+            pipe.execute_command("EVALSHA", sha, 1, stream, self.max_entries, entry.kind, entry.channel_id, entry.data)
         ids = await self._guard(pipe.execute())
         if any(i is None for i in ids):
             raise InboxFull("an inbox partition is full")

@@ -58,9 +58,11 @@ class ScriptBatcher:
             script, keys, args, future = batch[0]
             await _settle(future, script(keys=keys, args=args))
             return
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = self.redis.pipeline(transaction=False)  # on a cluster: one pipeline per node, sent at once
         for script, keys, args, _ in batch:
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
+            # The raw command: redis-py's cluster pipeline refuses its evalsha() method (not the command); a
+            # NOSCRIPT answer is handled below, one call at a time, which loads the script on every primary.
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
         try:
             results = await pipe.execute(raise_on_error=False)
         except BaseException as exc:

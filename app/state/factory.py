@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import SSLConnection, parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from app.config import Settings
+from app.config import Settings, redis_node_urls
 from app.state.atomic import AtomicStateManager
 from app.state.redis_atomic import RedisAtomic
 from app.state.store import StateStore
@@ -16,8 +20,15 @@ from app.state.validator import StateValidator
 log = structlog.get_logger(__name__)
 
 
+CLUSTER_RETRIES = 4
+"""Tries after the first on a cluster, each after a fresh read of the slot map: with the cluster's own 0.25 s
+pause after CLUSTERDOWN this covers the seconds a replica takes to be promoted once its primary is declared
+failed; beyond that the caller sees StateUnavailable (503, so Meta retries later)."""
+
+
 def build_redis(settings: Settings) -> Redis:
-    """A real Redis when REDIS_URL is set; otherwise an in-process fakeredis that runs the same Lua."""
+    """A real Redis when REDIS_URL is set (REDIS_CLUSTER=true: a cluster client); otherwise an in-process
+    fakeredis that runs the same Lua."""
     if settings.redis_url is None:
         import fakeredis
 
@@ -30,6 +41,8 @@ def build_redis(settings: Settings) -> Redis:
             max_connections=settings.redis_max_connections,
             timeout=settings.redis_socket_timeout,
         )
+    if settings.redis_cluster:
+        return build_cluster(settings)
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
@@ -42,6 +55,36 @@ def build_redis(settings: Settings) -> Redis:
         health_check_interval=settings.redis_health_check_seconds,
     )
     return Redis(connection_pool=pool)
+
+
+def build_cluster(settings: Settings) -> Redis:
+    """redis-py's asyncio cluster client: it follows MOVED and ASK itself and rereads the slot map after a
+    connection error or CLUSTERDOWN, which is how a failover (a replica promoted) is recovered from.
+
+    Typed as `Redis`: the cluster client offers the same command methods (and pipelines without a transaction,
+    grouped by node) and the code uses nothing else; the few keyless commands that must reach every primary (SCAN, PING;
+    redis-py sends SCRIPT LOAD/EXISTS to every primary itself) go through app/state/cluster.py.
+    """
+    assert settings.redis_url is not None
+    urls = redis_node_urls(settings.redis_url)
+    parsed = [parse_url(url) for url in urls]
+    nodes = [ClusterNode(str(p.get("host", "localhost")), int(p.get("port", 6379))) for p in parsed]
+    options: dict[str, Any] = {
+        # Per node. The cluster client does not queue for a connection: a burst beyond this gets an error (503).
+        "max_connections": settings.redis_max_connections,
+        "socket_connect_timeout": settings.redis_connect_timeout,
+        "socket_timeout": settings.redis_socket_timeout,
+        "health_check_interval": settings.redis_health_check_seconds,
+        "retry": Retry(ExponentialBackoff(cap=0.25, base=0.05), CLUSTER_RETRIES),
+        # A MOVED answer patches that one slot; every fifth rereads the whole map (after a failover, many move).
+        "reinitialize_steps": 5,
+    }
+    first = dict(parsed[0])  # the URL's own options (password, timeouts in the query string) win, as for one node
+    ssl = first.pop("connection_class", None) is SSLConnection
+    for key in ("host", "port", "db"):
+        first.pop(key, None)
+    cluster = RedisCluster(startup_nodes=nodes, ssl=ssl, **{**options, **first})
+    return cast(Redis, cluster)
 
 
 def build_store(settings: Settings, redis: Redis) -> StateStore:

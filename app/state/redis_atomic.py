@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.state.batching import ScriptBatcher
+from app.state.cluster import check_mode, every_primary
 from app.state.errors import CommitRefused, StateUnavailable
 from app.state.keys import STATE_PATTERN, channel_keys
 from app.state.scripts import Scripts
@@ -90,10 +91,14 @@ class RedisAtomic:
             raise StateUnavailable(f"state store error: {type(exc).__name__}: {exc}") from exc
 
     async def load_scripts(self) -> None:
+        """On a cluster, SCRIPT LOAD reaches every primary (redis-py sends it to each)."""
+        await self.guard(check_mode(self.redis))
         await self.guard(self.scripts.load(self.redis))
 
     async def ready(self) -> bool:
-        await self.guard(self.redis.ping())
+        """Every primary answers and holds every script (a promoted replica may lack them: then False)."""
+        await self.guard(check_mode(self.redis))
+        await self.guard(self.redis.ping(**every_primary(self.redis)))
         return bool(await self.guard(self.scripts.loaded(self.redis)))
 
     async def begin(self, channel_id: str, message_id: str, token: str) -> Begun | Duplicate | Busy:
@@ -207,17 +212,15 @@ class RedisAtomic:
         return int(await self.guard(self.redis.pttl(channel_keys(channel_id).state)))
 
     async def scan_channels(self, count: int = 500) -> AsyncIterator[str]:
-        """Live sessions, by SCAN (never KEYS): yields channel ids."""
-        cursor: int = 0
+        """Live sessions, by SCAN (never KEYS), on every primary of a cluster: yields channel ids."""
+        keys = self.redis.scan_iter(match=STATE_PATTERN, count=count, _type="hash")
         while True:
-            cursor, batch = await self.guard(
-                self.redis.scan(cursor=cursor, match=STATE_PATTERN, count=count, _type="hash")
-            )
-            for key in batch:
-                name = _text(key)
-                yield name[name.index("{") + 1 : name.rindex("}")]
-            if cursor == 0:
+            try:
+                key = await self.guard(anext(keys))
+            except StopAsyncIteration:
                 return
+            name = _text(key)
+            yield name[name.index("{") + 1 : name.rindex("}")]
 
 
 def _text(value: bytes | str) -> str:
