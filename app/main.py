@@ -24,6 +24,7 @@ from app.sender.dead import DeadLetters
 from app.sender.deliver import ReplyDelivery
 from app.sender.devsink import DevSink
 from app.sender.replies import encode_replies
+from app.state.cluster import close as close_redis
 from app.state.errors import StateError
 from app.state.factory import build_redis, build_store
 from app.state.side_records import PersonNotes, SideRecords
@@ -126,7 +127,7 @@ def create_app(
             if cloud is not None:
                 await cloud.aclose()
             if redis is None:
-                await client.aclose(close_connection_pool=True)  # our pool: its sockets close with it
+                await close_redis(client)  # our pool (or cluster nodes): its sockets close with it
 
     app = FastAPI(
         title="VimbisoPay WhatsApp chat server",

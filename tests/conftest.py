@@ -25,7 +25,7 @@ import redis as sync_redis
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from app.config import Settings
-from app.state.cluster import is_cluster
+from app.state.cluster import close
 from app.state.factory import build_redis, build_store
 from app.state.store import StateStore
 from tests.cluster import LocalCluster, binaries
@@ -203,10 +203,7 @@ async def redis_client(backend: str, request: pytest.FixtureRequest) -> AsyncIte
     finally:
         if backend != "fakeredis":
             await client.flushdb()
-        if is_cluster(client):
-            await client.aclose()
-        else:
-            await client.aclose(close_connection_pool=True)  # a pool passed in is not closed otherwise: fds leak
+        await close(client)  # a pool passed in is not closed otherwise: fds leak
 
 
 @pytest.fixture

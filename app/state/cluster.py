@@ -37,3 +37,11 @@ async def check_mode(redis: Redis) -> None:
         return
     if int(info.get("cluster_enabled") or 0):
         raise WrongRedisMode("REDIS_URL names a Redis Cluster node: set REDIS_CLUSTER=true")
+
+
+async def close(redis: Redis) -> None:
+    """Close the client and its sockets (a cluster client closes every node's; a plain one its pool)."""
+    if is_cluster(redis):
+        await redis.aclose()
+    else:
+        await redis.aclose(close_connection_pool=True)
