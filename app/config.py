@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     redis_socket_timeout: float = Field(2.0, gt=0, le=60)
     redis_max_connections: int = Field(64, ge=1, le=10_000)
     redis_health_check_seconds: int = Field(5, ge=0, le=300)
+    # How long the ack of a reply already sent is tried again while Redis does not answer (restart, failover):
+    # given up, the reply would be sent twice. Cover cluster-node-timeout plus the election (about 1 s).
+    redis_ack_retry_seconds: float = Field(20.0, ge=0, le=300)
     state_ttl_seconds: int = Field(300, ge=10, le=86_400)
     state_lease_ms: int = Field(30_000, ge=100, le=300_000)
     state_busy_wait_seconds: float = Field(5.0, ge=0, le=60)

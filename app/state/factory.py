@@ -95,6 +95,7 @@ def build_store(settings: Settings, redis: Redis) -> StateStore:
         processed_ids=settings.state_processed_ids,
         processed_ttl_ms=settings.state_processed_ttl_seconds * 1000,
         replies_ttl_ms=settings.reply_outbox_ttl_seconds * 1000,
+        ack_retry_s=settings.redis_ack_retry_seconds,
     )
     return StateStore(
         AtomicStateManager(redis_atomic, busy_wait_s=settings.state_busy_wait_seconds, validator=StateValidator()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ class RedisAtomic:
         processed_ids: int,
         processed_ttl_ms: int,
         replies_ttl_ms: int = 24 * 3600 * 1000,
+        ack_retry_s: float = 0.0,
     ) -> None:
         self.redis = redis
         self.scripts = Scripts.register(redis)
@@ -79,6 +81,7 @@ class RedisAtomic:
         self.processed_ids = processed_ids
         self.processed_ttl_ms = processed_ttl_ms
         self.replies_ttl_ms = replies_ttl_ms
+        self.ack_retry_s = ack_retry_s
         self.done_ttl_ms = max(60_000, 2 * lease_ms)
 
     async def guard(self, coro: Any) -> Any:
@@ -173,9 +176,22 @@ class RedisAtomic:
         return bytes(reply[1]) if tag == "again" else None
 
     async def ack_reply(self, channel_id: str, reply: bytes) -> bool:
-        """Remove a delivered reply from the head of the outbox (False: it was not the head any more)."""
+        """Remove a delivered reply from the head of the outbox (False: it was not the head any more).
+
+        The reply is already sent: an ack given up would have it sent again by the entry's redelivery. So while
+        the store does not answer (a restart, a cluster failover) the ack is tried again, backing off, for up to
+        `ack_retry_s`; a repeat is harmless (it removes only the head it names)."""
         k = channel_keys(channel_id)
-        return bool(await self.guard(self.batcher.call(self.scripts.outbox_ack, [k.replies], [reply])))
+        deadline = time.monotonic() + self.ack_retry_s
+        delay = 0.05
+        while True:
+            try:
+                return bool(await self.guard(self.batcher.call(self.scripts.outbox_ack, [k.replies], [reply])))
+            except StateUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def enqueue_replies(self, channel_id: str, work_id: str, replies: list[bytes]) -> tuple[bytes, ...]:
         """Queue replies outside a session, once per work id; returns the whole unsent outbox."""
