@@ -151,8 +151,8 @@ CLUSTER_MODULES = frozenset(
     {"test_state_engine", "test_inbox", "test_intents", "test_intents_kinds", "test_operations", "test_notify"}
 )
 """The modules whose store tests also run on the cluster: the state engine, the inbox and reply outbox, the money
-intents, the admin routes and metrics, /notify and its rate limits. The flow modules are left out to bound the time: they use the store
-through the same calls these cover."""
+intents, the admin routes and metrics, /notify and its rate limits. The flow modules are left out to bound the
+time: they use the store through the same calls these cover."""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

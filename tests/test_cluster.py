@@ -129,6 +129,28 @@ async def test_one_pipeline_of_scripts_over_every_node_survives_lost_scripts(red
         await client.aclose()
 
 
+async def test_a_burst_beyond_the_connection_limit_waits_instead_of_failing(redis_cluster: LocalCluster) -> None:
+    """300 concurrent webhook appends, 4 connections per node: each waits its turn (redis-py's own cluster client
+    fails a third of them, and closes the connections the others are using)."""
+    redis_cluster.flush()
+    client = build_redis(make_settings(redis_url=redis_cluster.url, redis_cluster=True, redis_max_connections=4))
+    try:
+        inbox = Inbox(client, 8)
+        await inbox.scripts.load(client)
+        people = [f"2637766{n:05d}" for n in range(600)]
+        pairs = [people[n : n + 2] for n in range(0, len(people), 2)]
+        results = await asyncio.gather(
+            *(inbox.append([NewEntry("m", p, b"{}") for p in pair]) for pair in pairs), return_exceptions=True
+        )
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        streams = {partition_keys(p).stream for p in range(8)}
+        assert sum([await client.xlen(stream) for stream in streams]) == len(people)
+        for node in redis_cluster.primaries():
+            assert int(node.client().info("clients")["connected_clients"]) <= 4 + 1  # ours, and this INFO's
+    finally:
+        await client.aclose()
+
+
 async def test_identity_move_and_inbox_gauges_on_the_cluster(redis_cluster: LocalCluster) -> None:
     redis_cluster.flush()
     client = build_redis(make_settings(redis_url=redis_cluster.url, redis_cluster=True))

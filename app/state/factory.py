@@ -6,13 +6,14 @@ from typing import Any, cast
 
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.connection import SSLConnection, parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from app.config import Settings, redis_node_urls
 from app.state.atomic import AtomicStateManager
+from app.state.cluster_client import QueuedCluster
 from app.state.redis_atomic import RedisAtomic
 from app.state.store import StateStore
 from app.state.validator import StateValidator
@@ -70,7 +71,7 @@ def build_cluster(settings: Settings) -> Redis:
     parsed = [parse_url(url) for url in urls]
     nodes = [ClusterNode(str(p.get("host", "localhost")), int(p.get("port", 6379))) for p in parsed]
     options: dict[str, Any] = {
-        # Per node. The cluster client does not queue for a connection: a burst beyond this gets an error (503).
+        # Per node; a burst beyond it waits for a free one, as on a single server.
         "max_connections": settings.redis_max_connections,
         "socket_connect_timeout": settings.redis_connect_timeout,
         "socket_timeout": settings.redis_socket_timeout,
@@ -83,7 +84,8 @@ def build_cluster(settings: Settings) -> Redis:
     ssl = first.pop("connection_class", None) is SSLConnection
     for key in ("host", "port", "db"):
         first.pop(key, None)
-    cluster = RedisCluster(startup_nodes=nodes, ssl=ssl, **{**options, **first})
+    # Waits for a free connection (up to REDIS_SOCKET_TIMEOUT) instead of failing a burst: cluster_client.py.
+    cluster = QueuedCluster(startup_nodes=nodes, ssl=ssl, wait_s=settings.redis_socket_timeout, **{**options, **first})
     return cast(Redis, cluster)
 
 
