@@ -29,6 +29,7 @@ from tests.cluster import LocalCluster
 from tests.conftest import make_settings
 from tests.procs import Meta, Proc, sent, service, wait_for
 from tests.procs import graph as graph  # the fixture, by name
+from tests.test_startup import clean_env, run_module
 from tests.webhook_kit import make_app, running, settings, text_message
 
 pytestmark = pytest.mark.cluster
@@ -46,6 +47,16 @@ pytestmark = pytest.mark.cluster
 def test_a_cluster_url_the_service_cannot_use_is_refused_at_startup(url: str, words: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(words)):
         make_settings(redis_url=url, redis_cluster=True)
+
+
+def test_python_m_app_refuses_a_cluster_database_in_one_plain_line(tmp_path: Path) -> None:
+    env = clean_env(APP_ENV="development", REDIS_URL="redis://10.0.0.1:7000/1", REDIS_CLUSTER="true")
+    result = run_module("app", tmp_path, env)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip() == (
+        "configuration error: REDIS_URL names database 1, but a Redis Cluster has only database 0: "
+        "drop the /1 (or write /0) or set REDIS_CLUSTER=false"
+    )
 
 
 def test_a_list_of_nodes_needs_redis_cluster_and_redis_cluster_needs_a_url() -> None:
