@@ -20,10 +20,11 @@ from app.inbox.inbox import Inbox, NewEntry
 from app.inbox.keys import partition_keys
 from app.inbox.observe import inbox_gauges
 from app.state.atomic import new_token
+from app.state.errors import StateUnavailable
 from app.state.factory import build_redis, build_store
 from app.state.identity import move_channel
 from app.state.keys import channel_keys
-from app.state.redis_atomic import Begun
+from app.state.redis_atomic import Begun, Busy
 from app.state.scripts import NAMES
 from tests.cluster import LocalCluster
 from tests.conftest import make_settings
@@ -160,6 +161,35 @@ async def test_a_burst_beyond_the_connection_limit_waits_instead_of_failing(redi
             assert int(node.client().info("clients")["connected_clients"]) <= 4 + 1  # ours, and this INFO's
     finally:
         await client.aclose()
+
+
+async def test_a_dead_primary_fails_only_the_calls_of_the_people_it_holds(tmp_path: Path) -> None:
+    """A batch of begins over all three primaries, one of them just killed (before the cluster notices): the people
+    on the two live ones are served; those on the dead one get StateUnavailable (a 503, a retried entry), and no
+    call fails in any other way (redis-py's own reset would cut the live calls' connections too)."""
+    cluster = LocalCluster(masters=3, node_timeout_ms=15_000)  # the cluster stays "ok" for the whole test
+    cluster.start()
+    client = build_redis(make_settings(redis_url=cluster.url, redis_cluster=True))
+    try:
+        ra = build_store(make_settings(), client).redis_atomic
+        await ra.load_scripts()
+        people = [f"2637777{n:05d}" for n in range(45)]
+        holder = {p: cluster.primary_of(channel_keys(p).state).port for p in people}
+        victim = next(node for node in cluster.nodes if node.port == holder[people[0]])
+        await client.ping(target_nodes=RedisCluster.PRIMARIES)  # connections open to every node
+        cluster.kill9(victim)
+        for _ in range(3):  # and again, while the client rereads its slot map
+            results = await asyncio.gather(
+                *(ra.begin(p, f"wamid.{p}", new_token()) for p in people), return_exceptions=True
+            )
+            for person, result in zip(people, results, strict=True):
+                if holder[person] == victim.port:
+                    assert isinstance(result, StateUnavailable), repr(result)
+                else:
+                    assert isinstance(result, (Begun, Busy)), repr(result)
+    finally:
+        await client.aclose()
+        cluster.stop()
 
 
 async def test_identity_move_and_inbox_gauges_on_the_cluster(redis_cluster: LocalCluster) -> None:

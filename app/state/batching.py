@@ -11,12 +11,15 @@ WATCH-based designs cannot do this: WATCH ties a transaction to one connection.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
+
+from app.state.cluster import is_cluster
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.asyncio.cluster import RedisCluster
     from redis.commands.core import AsyncScript
 
 _Call = tuple["AsyncScript", list[Any], list[Any], "asyncio.Future[Any]"]
@@ -58,7 +61,14 @@ class ScriptBatcher:
             script, keys, args, future = batch[0]
             await _settle(future, script(keys=keys, args=args))
             return
-        pipe = self.redis.pipeline(transaction=False)  # on a cluster: one pipeline per node, sent at once
+        groups = _by_node(self.redis, batch)
+        if len(groups) == 1:
+            await self._pipeline(batch)
+        else:
+            await asyncio.gather(*(self._pipeline(group) for group in groups))
+
+    async def _pipeline(self, batch: list[_Call]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
         for script, keys, args, _ in batch:
             # The raw command: redis-py's cluster pipeline refuses its evalsha() method (not the command); a
             # NOSCRIPT answer is handled below, one call at a time, which loads the script on every primary.
@@ -81,6 +91,23 @@ class ScriptBatcher:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+
+def _by_node(redis: Redis, batch: list[_Call]) -> list[list[_Call]]:
+    """On a cluster, one pipeline per node (all sent at once): a node that fails or fails over fails only the calls
+    of the people it holds, not the whole batch. (One cluster pipeline over every node raises for all of them.)"""
+    if not is_cluster(redis):
+        return [batch]
+    cluster = cast("RedisCluster", redis)
+    groups: dict[str, list[_Call]] = {}
+    for call in batch:
+        keys = call[1]
+        try:
+            node = cluster.get_node_from_key(keys[0]) if keys else None
+        except RedisError:  # no slot map yet: the pipeline finds out
+            node = None
+        groups.setdefault(node.name if node is not None else "", []).append(call)
+    return list(groups.values())
 
 
 async def _settle(future: asyncio.Future[Any], coro: Any) -> None:

@@ -5,7 +5,10 @@ once; its pipeline treats that error (a ConnectionError) as a node failure and c
 client, the ones other tasks are using at that moment included, which then fail with AttributeError. A burst of
 concurrent webhook POSTs did exactly that (120 of 300 concurrent appends failed at 64 connections per node).
 
-So every command and every pipeline of this client first takes one of `max_connections` permits, waiting up to
+The same pipeline, and a command meeting CLUSTERDOWN, reset the client with `aclose()`, which also cuts the
+connections in use by other tasks: here that reset rereads the slot map and leaves connections in use alone.
+
+Every command and every pipeline of this client first takes one of `max_connections` permits, waiting up to
 `wait_s` (REDIS_SOCKET_TIMEOUT, as the single-server BlockingConnectionPool does). A command or pipeline uses at
 most one connection per node at a time, so no node's limit is ever reached. The redirections redis-py runs inside
 a held permit (MOVED, ASK) do not take a second one (a context variable says the task holds one).
@@ -46,6 +49,19 @@ class QueuedCluster(RedisCluster):
         finally:
             _holding.reset(token)
             self._permits.release()
+
+    async def aclose(self) -> None:
+        """Closing from outside closes everything. redis-py also calls this in the middle of a command, to reread
+        the slot map after CLUSTERDOWN or a failed pipeline, and so cut the connections of every other task in
+        flight (they fail with AttributeError, not even a RedisError). Called from inside a command (a permit is
+        held), it only asks for the slot map to be reread and retires connections once they are free."""
+        if not _holding.get():
+            await super().aclose()
+            return
+        self._initialize = True
+        for node in list(self.nodes_manager.nodes_cache.values()):
+            node.update_active_connections_for_reconnect()
+            await node.disconnect_free_connections()
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         async with self.permit():
