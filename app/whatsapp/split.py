@@ -121,8 +121,15 @@ def _split_value(value: dict[str, Any], path: str, out: Split) -> None:
 
 
 def _add(unit: dict[str, Any], path: str, kind: Kind, out: Split) -> None:
+    """Validated from the JSON the inbox will store, as the worker will read it (load_unit): python-mode validation
+    of the dict let through values the worker's JSON parsing refuses (nesting deeper than its limit)."""
     try:
-        parsed = Value.model_validate(unit)
+        data = orjson.dumps(unit)
+    except TypeError:  # orjson writes at most 254 levels; the body was read with up to 1024
+        out.rejected.append(Rejected(path, "nested too deeply", kind))
+        return
+    try:
+        parsed = Value.model_validate_json(data)
     except ValidationError as exc:
         out.rejected.append(Rejected(path, _why(exc), kind))
         return
@@ -140,7 +147,8 @@ def _add(unit: dict[str, Any], path: str, kind: Kind, out: Split) -> None:
     if isinstance(update, InboundMessage) and len(parsed.contacts) > 1:
         # Keep only the sender's contact: the others are other people's names, not this update's.
         unit["contacts"] = [c for c in unit["contacts"] if update.channel_id in (c.get("wa_id"), c.get("user_id"))][:1]
-    out.units.append(Unit(kind, update.channel_id, orjson.dumps(unit), update))
+        data = orjson.dumps(unit)
+    out.units.append(Unit(kind, update.channel_id, data, update))
 
 
 def parse_unit(kind: str, value: Value) -> InboundMessage | InboundStatus | None:
