@@ -93,3 +93,18 @@ async def test_deep_nesting_in_a_field_is_rejected_not_a_500(bot: Bot) -> None:
     assert response.status_code == 200 and response.json()["rejected"] == 1
     metrics = (await bot.client.get("/metrics")).text
     assert "inbox_dead_letters_total 0.0" in metrics
+
+
+async def test_a_dead_letter_cursor_beyond_64_bits_is_refused_not_a_503(redis_client: Any) -> None:
+    """Redis refuses a stream id past 2^64-1; the admin API answered 503 (store unavailable) for the operator's typo."""
+    from tests.webhook_kit import make_app, running, settings
+
+    app = make_app(redis=redis_client, settings=settings(admin_token="admin-token-0123456789"))
+    async with running(app) as bot:
+        auth = {"Authorization": "Bearer admin-token-0123456789"}
+        too_big = {"after": "99999999999999999999-0"}
+        response = await bot.client.get("/admin/dead-letters", params=too_big, headers=auth)
+        assert response.status_code == 422
+        largest = {"after": "18446744073709551614-18446744073709551614"}
+        response = await bot.client.get("/admin/dead-letters", params=largest, headers=auth)
+        assert response.status_code == 200 and response.json()["items"] == []
