@@ -108,3 +108,7 @@ async def test_a_dead_letter_cursor_beyond_64_bits_is_refused_not_a_503(redis_cl
         largest = {"after": "18446744073709551614-18446744073709551614"}
         response = await bot.client.get("/admin/dead-letters", params=largest, headers=auth)
         assert response.status_code == 200 and response.json()["items"] == []
+        response = await bot.client.post("/admin/dead-letters/99999999999999999999-0/resend", headers=auth)
+        assert response.status_code == 422
+        response = await bot.client.post("/admin/dead-letters/1-0/resend", headers=auth)
+        assert response.status_code == 404

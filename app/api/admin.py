@@ -158,7 +158,9 @@ async def list_dead_letters(
     summary="Queue a dead letter again for its person (in order after what is queued now)",
     responses={404: {"description": "no such dead letter"}},
 )
-async def resend_dead_letter(letter_id: Annotated[str, LETTER], dead: DeadLettersDep, inbox: InboxDep) -> Resent:
+async def resend_dead_letter(
+    letter_id: Annotated[str, LETTER, AfterValidator(_stream_id)], dead: DeadLettersDep, inbox: InboxDep
+) -> Resent:
     letter = await dead.get(letter_id)
     if letter is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such dead letter")
