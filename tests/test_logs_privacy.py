@@ -165,6 +165,7 @@ async def admin_and_dev_routes(bot: Bot) -> None:
     for path in (f"/dev/outbox/{NEW}", f"/dev/outbox/%7B{NEW}%7D", f"/dev/outbox/%2B{NEW}"):
         await bot.client.get(path)
     await bot.client.get("/webhook", params={"hub.mode": "subscribe", "hub.verify_token": ADMIN_TOKEN})
+    await bot.client.get("/webhook", params={"hub.mode": f"{FIRST} {NEW}", "hub.challenge": TYPED[0]})
 
 
 @pytest.mark.parametrize(
