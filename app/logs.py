@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from collections.abc import MutableMapping
 from typing import Any
 
+import httpx
 import structlog
+from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 _SECRETS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
@@ -34,14 +38,76 @@ def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mut
     return event_dict
 
 
-_PHONE = re.compile(r"(?<!\w)(?<!\d\.)(\d{4})\d{2,9}(\d{4})(?!\w)(?!\.\d)")  # whole numbers, not in ids or decimals
+# Whole runs of 8 to 17 digits (phone numbers, wa_ids), not inside ids or decimals; a run right after a URL escape
+# (%2B263…, %7B263…%7D: a number in an encoded path) counts as whole too.
+_PHONE = re.compile(r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![\w.]))(?<!\d\.)(\d{8,17})(?!\w)(?!\.\d)")
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    digits = match.group(1)
+    return f"{digits[:4]}****{digits[-4:]}" if len(digits) >= 10 else f"****{digits[-2:]}"
 
 
 def mask_phone_numbers(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Full phone numbers (10 to 17 digits, as wa_ids are) become 2637****4567 in every string, URLs included."""
+    """Phone numbers become 2637****4567 (8 or 9 digits: ****67) in every string, URL-encoded paths included."""
     for key, value in list(event_dict.items()):
         if isinstance(value, str) and key != "timestamp":
-            event_dict[key] = _PHONE.sub(r"\1****\2", value)
+            event_dict[key] = _PHONE.sub(_mask_run, value)
+    return event_dict
+
+
+FIELD_MAX = 1_000
+EXCEPTION_MAX = 8_000
+
+
+def truncate_fields(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """No log line copies a huge field (a 1 MB id once made three 1 MB lines): strings are cut, their length kept."""
+    for key, value in list(event_dict.items()):
+        limit = EXCEPTION_MAX if key == "exception" else FIELD_MAX
+        if isinstance(value, str) and len(value) > limit:
+            event_dict[key] = f"{value[:limit]}…[{len(value)} chars]"
+    return event_dict
+
+
+# Exceptions whose messages are the library's own words (addresses, codes), never a person's input.
+_TRUSTED_MESSAGES: tuple[type[BaseException], ...] = (OSError, TimeoutError, RedisError, httpx.HTTPError)
+_INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|\]$|$)", re.MULTILINE)
+
+
+def _message_of(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):  # locations and reasons, never the input (input_value=...)
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)[:5])
+    if isinstance(exc, _TRUSTED_MESSAGES):
+        return _INPUT_VALUE.sub("input_value=[REDACTED]", str(exc))
+    return "[message withheld: it may hold what a person typed]"
+
+
+def _render_exception(exc: BaseException) -> str:
+    """Like a traceback (frames and source lines, causes first), with each message through _message_of."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(chain) < 5:
+        chain.append(current)
+        seen.add(id(current))
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    parts: list[str] = []
+    for item in reversed(chain):
+        frames = "".join(traceback.format_list(traceback.extract_tb(item.__traceback__)))
+        parts.append(f"Traceback (most recent call last):\n{frames}{type(item).__qualname__}: {_message_of(item)}")
+    return "\n\nThe above exception led to:\n\n".join(parts)
+
+
+def format_exceptions(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog's format_exc_info, without the values: an exception's message may quote the person (a flow step
+    that raised on their text, a ValidationError's input_value), so only trusted messages are kept."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info:
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1] if isinstance(exc_info, tuple) else None
+        if exc is not None:
+            event_dict["exception"] = _render_exception(exc)
     return event_dict
 
 
@@ -83,10 +149,11 @@ def configure_logging(development: bool, level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
+        format_exceptions,
         redact_secrets,
         redact_configured,
         mask_phone_numbers,
+        truncate_fields,
     ]
     renderer: Any = structlog.dev.ConsoleRenderer(colors=False) if development else structlog.processors.JSONRenderer()
     structlog.configure(

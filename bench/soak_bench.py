@@ -45,7 +45,7 @@ PERSISTENT = {
     "inbox:{p*}": "the partition's inbox stream: the durable queue itself, trimmed to INBOX_MAX_ENTRIES",
     "inbox:{p*}:dead": "the partition's dead-letter stream: kept until an operator looks (trimmed like the inbox)",
     "inbox:members": "the live service processes (sorted set); members expire by score, the key is reused",
-    "dead:replies": "replies the Cloud API never accepted: kept for an operator (GET /admin/dead-letters)",
+    "deadletters:replies": "replies the Cloud API never accepted: kept for an operator (GET /admin/dead-letters)",
 }
 """Key patterns that are meant to have no TTL, and why. Any other key without one is a leak."""
 TEXTS = ("hi", "menu", "1", "balance", "hello", "2", "back", "help")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.whatsapp.inbound import load_body
-from app.whatsapp.split import split_body
+from app.whatsapp.split import load_unit, split_body
 from tests.webhook_kit import Bot, envelope, text_message, value
 
 
@@ -63,3 +63,52 @@ async def test_the_webhook_answers_a_bad_sender_id_as_rejected_and_handles_the_r
     assert await bot.texts("263770000009")
     metrics = (await bot.client.get("/metrics")).text
     assert "inbox_dead_letters_total 0.0" in metrics
+
+
+def _nested(depth: int) -> Any:
+    node: Any = "x"
+    for n in range(depth):
+        node = [node] if n % 2 else {"k": node}
+    return node
+
+
+@pytest.mark.parametrize("depth", [200, 300])
+def test_what_the_webhook_accepts_the_worker_can_read(depth: int) -> None:
+    """Nesting inside a field: 300 levels made the webhook answer 500 (orjson writes at most 254); 200 was
+    accepted and then unreadable for the worker (its JSON parsing stops sooner), so dead-lettered."""
+    message = text_message("263770000001", "hi")
+    message["context"] = {"from": "15550000000", "id": "wamid.x", "extra": _nested(depth)}
+    doc = value(message)
+    doc["contacts"][0]["extra"] = _nested(depth)
+    split = split_body(load_body(json.dumps(envelope(doc)).encode()))
+    for unit in split.units:
+        assert load_unit(unit.kind, unit.data) is not None
+    assert len(split.units) + len(split.rejected) >= 1
+
+
+async def test_deep_nesting_in_a_field_is_rejected_not_a_500(bot: Bot) -> None:
+    message = text_message("263770000001", "hi")
+    message["context"] = {"from": "15550000000", "id": "wamid.x", "extra": _nested(300)}
+    response = await bot.post(json.dumps(envelope(value(message))).encode())
+    assert response.status_code == 200 and response.json()["rejected"] == 1
+    metrics = (await bot.client.get("/metrics")).text
+    assert "inbox_dead_letters_total 0.0" in metrics
+
+
+async def test_a_dead_letter_cursor_beyond_64_bits_is_refused_not_a_503(redis_client: Any) -> None:
+    """Redis refuses a stream id past 2^64-1; the admin API answered 503 (store unavailable) for the operator's typo."""
+    from tests.webhook_kit import make_app, running, settings
+
+    app = make_app(redis=redis_client, settings=settings(admin_token="admin-token-0123456789"))
+    async with running(app) as bot:
+        auth = {"Authorization": "Bearer admin-token-0123456789"}
+        too_big = {"after": "99999999999999999999-0"}
+        response = await bot.client.get("/admin/dead-letters", params=too_big, headers=auth)
+        assert response.status_code == 422
+        largest = {"after": "18446744073709551614-18446744073709551614"}
+        response = await bot.client.get("/admin/dead-letters", params=largest, headers=auth)
+        assert response.status_code == 200 and response.json()["items"] == []
+        response = await bot.client.post("/admin/dead-letters/99999999999999999999-0/resend", headers=auth)
+        assert response.status_code == 422
+        response = await bot.client.post("/admin/dead-letters/1-0/resend", headers=auth)
+        assert response.status_code == 404

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.api.deps import DeadLettersDep, InboxDep, SettingsDep, StoreDep
 from app.inbox.inbox import NewEntry
@@ -132,6 +132,13 @@ class Resent(BaseModel):
     queued: bool
 
 
+def _stream_id(value: str) -> str:
+    """Redis refuses a stream id past 2^64 - 1 (and an exclusive start at it): its error made the store a 503."""
+    if value != "-" and any(int(part) >= 2**64 - 1 for part in value.split("-")):
+        raise ValueError("each part of a dead letter id is below 2^64 - 1")
+    return value
+
+
 LETTER = Path(pattern=r"^\d{1,20}-\d{1,20}$", description="dead letter id")
 
 
@@ -139,7 +146,7 @@ LETTER = Path(pattern=r"^\d{1,20}-\d{1,20}$", description="dead letter id")
 async def list_dead_letters(
     dead: DeadLettersDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[str, Query(pattern=r"^(-|\d{1,20}-\d{1,20})$")] = "-",
+    after: Annotated[str, Query(pattern=r"^(-|\d{1,20}-\d{1,20})$"), AfterValidator(_stream_id)] = "-",
 ) -> DeadLetterPage:
     letters = await dead.list(limit, after)
     return DeadLetterPage(items=[_view(letter) for letter in letters], total=await dead.count())
@@ -151,7 +158,9 @@ async def list_dead_letters(
     summary="Queue a dead letter again for its person (in order after what is queued now)",
     responses={404: {"description": "no such dead letter"}},
 )
-async def resend_dead_letter(letter_id: Annotated[str, LETTER], dead: DeadLettersDep, inbox: InboxDep) -> Resent:
+async def resend_dead_letter(
+    letter_id: Annotated[str, LETTER, AfterValidator(_stream_id)], dead: DeadLettersDep, inbox: InboxDep
+) -> Resent:
     letter = await dead.get(letter_id)
     if letter is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such dead letter")

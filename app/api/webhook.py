@@ -49,7 +49,7 @@ async def verify(
     expected = settings.whatsapp_verify_token
     if mode == "subscribe" and expected is not None and verify_token_matches(expected.get_secret_value(), token):
         return PlainTextResponse(challenge)
-    log.warning("webhook_verification_refused", mode=mode)
+    log.warning("webhook_verification_refused", mode=mode if mode in (None, "subscribe") else "other")
     return PlainTextResponse("forbidden", status_code=403)
 
 

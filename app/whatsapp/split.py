@@ -22,6 +22,27 @@ from app.whatsapp.inbound import REASON_MAX, InboundMessage, InboundStatus, _mes
 log = structlog.get_logger(__name__)
 
 Kind = Literal["message", "status"]
+OTHER_FIELDS = frozenset(
+    {
+        "account_alerts",
+        "account_review_update",
+        "account_update",
+        "business_capability_update",
+        "flows",
+        "history",
+        "message_template_quality_update",
+        "message_template_status_update",
+        "phone_number_name_update",
+        "phone_number_quality_update",
+        "security",
+        "smb_app_state_sync",
+        "smb_message_echoes",
+        "template_category_update",
+        "user_preferences",
+    }
+)
+"""Webhook fields of a WhatsApp Business Account other than `messages`: logged by name, anything else as `other`
+(a signed body's field is still what a sender wrote: a name in it would reach the logs)."""
 CHANNEL_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 """What a channel id (wa_id or BSUID) may be: the pattern of the state keys' hash tag."""
 
@@ -81,7 +102,8 @@ def split_body(data: dict[str, Any]) -> Split:
                 continue
             if change.get("field") != FIELD_MESSAGES:
                 out.skipped += 1
-                log.info("whatsapp_change_ignored", field=str(change.get("field"))[:40])
+                field = change.get("field")
+                log.info("whatsapp_change_ignored", field=field if field in OTHER_FIELDS else "other")
                 continue
             _split_value(change.get("value") or {}, f"{path}.value", out)
     return out
@@ -121,8 +143,15 @@ def _split_value(value: dict[str, Any], path: str, out: Split) -> None:
 
 
 def _add(unit: dict[str, Any], path: str, kind: Kind, out: Split) -> None:
+    """Validated from the JSON the inbox will store, as the worker will read it (load_unit): python-mode validation
+    of the dict let through values the worker's JSON parsing refuses (nesting deeper than its limit)."""
     try:
-        parsed = Value.model_validate(unit)
+        data = orjson.dumps(unit)
+    except TypeError:  # orjson writes at most 254 levels; the body was read with up to 1024
+        out.rejected.append(Rejected(path, "nested too deeply", kind))
+        return
+    try:
+        parsed = Value.model_validate_json(data)
     except ValidationError as exc:
         out.rejected.append(Rejected(path, _why(exc), kind))
         return
@@ -140,7 +169,8 @@ def _add(unit: dict[str, Any], path: str, kind: Kind, out: Split) -> None:
     if isinstance(update, InboundMessage) and len(parsed.contacts) > 1:
         # Keep only the sender's contact: the others are other people's names, not this update's.
         unit["contacts"] = [c for c in unit["contacts"] if update.channel_id in (c.get("wa_id"), c.get("user_id"))][:1]
-    out.units.append(Unit(kind, update.channel_id, orjson.dumps(unit), update))
+        data = orjson.dumps(unit)
+    out.units.append(Unit(kind, update.channel_id, data, update))
 
 
 def parse_unit(kind: str, value: Value) -> InboundMessage | InboundStatus | None:
