@@ -42,9 +42,8 @@ from bench.webhook_bench import HOST, ROOT, UVICORN, free_port, stop, wait_ready
 
 OUT = Path(__file__).parent / "out" / "soak_bench.json"
 PERSISTENT = {
-    "inbox:{p*}": "the partition's inbox stream: the durable queue itself, trimmed to INBOX_MAX_ENTRIES",
-    "inbox:{p*}:dead": "the partition's dead-letter stream: kept until an operator looks (trimmed like the inbox)",
-    "inbox:members": "the live service processes (sorted set); members expire by score, the key is reused",
+    "inbox:{p*}": "the partition's inbox stream, the durable queue: trimmed behind what is pending, capped",
+    "inbox:{p*}:dead": "the partition's dead-letter stream: kept for an operator, capped at 10,000",
     "deadletters:replies": "replies the Cloud API never accepted: kept for an operator (GET /admin/dead-letters)",
 }
 """Key patterns that are meant to have no TTL, and why. Any other key without one is a leak."""
@@ -222,7 +221,13 @@ async def drive(ctx: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]
     seconds = args.minutes * 60
     load = Load(f"{ctx['service_url']}/webhook", ctx["secret"], args.rate, args.people)
     samples: list[dict[str, Any]] = []
-    await asyncio.gather(load.run(seconds), sample_loop(ctx, load, seconds, args.sample, samples))
+    started = time.monotonic()
+
+    async def timed_load() -> float:
+        await load.run(seconds)
+        return time.monotonic() - started
+
+    load_seconds, _ = await asyncio.gather(timed_load(), sample_loop(ctx, load, seconds, args.sample, samples))
     drained = False
     deadline = time.monotonic() + args.drain
     async with httpx.AsyncClient(timeout=10) as client:
@@ -233,7 +238,7 @@ async def drive(ctx: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]
                 break
             await asyncio.sleep(0.5)
         final = (await client.get(f"{ctx['service_url']}/metrics")).text
-    return {"load": load, "samples": samples, "drained": drained, "final_metrics": final}
+    return {"load": load, "load_seconds": load_seconds, "samples": samples, "drained": drained, "final_metrics": final}
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -294,6 +299,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     final = outcome["final_metrics"]
     return {
         "posted": load.sent,
+        "load_seconds": round(outcome["load_seconds"], 1),
+        "achieved_rate": round(load.sent / max(1e-9, outcome["load_seconds"]), 1),
         "statuses": load.statuses,
         "post_errors": load.errors,
         "handled": metric(final, "messages_handled_total"),
@@ -319,6 +326,7 @@ def print_report(result: dict[str, Any]) -> None:
             f"{s['t_s']:6.0f} {s['posted']:7d} {s['handled_per_second']:6.1f} {s['inbox_lag']:5.0f} "
             f"{s['inbox_pending']:5.0f} {s['inbox_oldest_age_seconds']:6.1f} {s['redis_used_memory'] / 1e6:8.2f} {rss}"
         )
+    print(f"posted {result['posted']} in {result['load_seconds']} s: {result['achieved_rate']}/s offered on average")
     print(
         f"posted {result['posted']} ({result['statuses']}, {result['post_errors']} errors), handled "
         f"{result['handled']:.0f}, flow errors {result['flow_errors']:.0f}, drained: {result['drained']}"
