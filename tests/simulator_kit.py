@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,12 +18,12 @@ from typing import Any, NoReturn
 
 import httpx
 import pytest
-import uvicorn
 
 from app.config import Settings
 from app.credex.wiring import SANDBOX_KEY
 from app.main import create_app
-from tests.conftest import IN_CI, REPO, free_port
+from tests.conftest import IN_CI, REPO
+from tests.in_thread import served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -51,22 +50,9 @@ def _missing(reason: str) -> NoReturn:
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """The real app (development, embedded state, outbox replies) under uvicorn in a background thread."""
-    port = free_port()
-    settings = Settings(app_env="development", host="127.0.0.1", port=port, redis_url=None, whatsapp_access_token=None)
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, name="simulator-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    settings = Settings(app_env="development", host="127.0.0.1", redis_url=None, whatsapp_access_token=None)
+    with served(create_app(settings), start_s=20, stop_s=10, log_level="warning", lifespan="on") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,15 @@ reuses): skipped without them, failed with CI=true.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import free_port
+from tests.in_thread import served
 from tests.test_simulator_browser import browser
 
 __all__ = ["browser"]
@@ -28,21 +25,9 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """The real app in development (docs on) under uvicorn; log_level=None leaves the process's loggers alone."""
-    port = free_port()
-    app = create_app(Settings(app_env="development", port=port, redis_url=None, whatsapp_access_token=None))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level=None))
-    thread = threading.Thread(target=srv.run, name="docs-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    app = create_app(Settings(app_env="development", redis_url=None, whatsapp_access_token=None))
+    with served(app, start_s=20, stop_s=10, log_config=None, log_level=None) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ deadline (timings are never asserted); a per-request timeout of 20 s catches a h
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +27,6 @@ import pytest
 import redis as sync_redis
 import requests
 import schemathesis
-import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
@@ -40,6 +37,7 @@ from app.config import Settings
 from app.main import create_app
 from app.whatsapp.signature import sign
 from tests.conftest import free_port
+from tests.in_thread import served
 
 load_all_checks()
 from schemathesis.checks import (  # noqa: E402  (registered by load_all_checks)
@@ -128,20 +126,8 @@ def load_schema(mode: str) -> Any:
 def started(app: FastAPI) -> Iterator[Credentials]:
     """The app served by uvicorn on a free loopback port, in a thread of this process, lifespan and workers
     included; stopped as uvicorn stops on SIGTERM (the workers drain)."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield Credentials(f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(60)
+    with served(app, log_config=None, access_log=False, lifespan="on") as url:
+        yield Credentials(url)
 
 
 @pytest.fixture(scope="module")
