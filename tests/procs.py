@@ -88,6 +88,13 @@ def graph_stub(tmp: Path) -> Proc:
     return Proc(uvicorn_args("tests.workers.graph_faults:app", port), dict(os.environ), port, tmp / "graph.log")
 
 
+def sandbox_proc(tmp: Path) -> Proc:
+    """The credex-core sandbox as its own process, as credex-core is in production (started by the caller)."""
+    port = free_port()
+    args = uvicorn_args("app.credex.sandbox:create_sandbox_app", port, factory=True)
+    return Proc(args, dict(os.environ), port, tmp / "sandbox.log")
+
+
 @pytest.fixture
 def graph(tmp_path: Path) -> Iterator[Proc]:
     """The faulty Graph API stub, its own process, for the duration of one test."""

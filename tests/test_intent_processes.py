@@ -17,7 +17,7 @@ import redis as sync_redis
 
 from app.inbox.keys import partition_keys, partition_of
 from tests.conftest import RedisProcess, free_port
-from tests.procs import Meta, Proc, service, uvicorn_args, wait_for
+from tests.procs import Meta, Proc, sandbox_proc, service, uvicorn_args, wait_for
 from tests.procs import graph as graph  # the fixture, by name
 from tests.webhook_kit import reply_message
 
@@ -29,13 +29,7 @@ PARTITIONS = 8
 @pytest.fixture
 def credex(tmp_path: Path) -> Iterator[Proc]:
     """The sandbox behind a proxy that holds createCredex's answer for 3 s after the write took effect."""
-    sandbox_port = free_port()
-    sandbox = Proc(
-        uvicorn_args("app.credex.sandbox:create_sandbox_app", sandbox_port, factory=True),
-        dict(os.environ),
-        sandbox_port,
-        tmp_path / "sandbox.log",
-    )
+    sandbox = sandbox_proc(tmp_path)
     sandbox.start(ready_path="/docs")
     port = free_port()
     env = {**os.environ, "SLOW_CREDEX_UPSTREAM": sandbox.url, "HOLD_PATHS": "/createCredex", "HOLD_SECONDS": "3"}

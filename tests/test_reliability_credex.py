@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import RedisProcess, free_port
-from tests.procs import PYTHON, Meta, Proc, graph_stub, service, uvicorn_args, wait_for
+from tests.procs import PYTHON, Meta, Proc, graph_stub, sandbox_proc, service, wait_for
 from tests.webhook_kit import reply_message
 
 pytestmark = [pytest.mark.processes, pytest.mark.reliability]
@@ -87,13 +87,7 @@ def rig() -> Iterator[Rig]:
             graph = graph_stub(tmp)
             graph.start(ready_path="/sent")
             started.append(graph)
-            sandbox_port = free_port()
-            sandbox = Proc(
-                uvicorn_args("app.credex.sandbox:create_sandbox_app", sandbox_port, factory=True),
-                dict(os.environ),
-                sandbox_port,
-                tmp / "sandbox.log",
-            )
+            sandbox = sandbox_proc(tmp)
             sandbox.start(ready_path="/docs")
             started.append(sandbox)
             port = free_port()
