@@ -32,7 +32,7 @@ class Once(Wrapper):
         hit = request.url.path.endswith(self.path) and not self.fired
         if hit and not self.after:
             self.fired = True
-            raise httpx.ConnectError("connection refused", request=request)
+            return self.instead(request)
         response = await self.inner.handle_async_request(request)
         if hit:
             self.fired = True
@@ -41,6 +41,10 @@ class Once(Wrapper):
                 raise httpx.ReadTimeout("answer lost", request=request)
             raise self.fault("the worker died here")
         return response
+
+    def instead(self, request: httpx.Request) -> httpx.Response:
+        """A fault before the write (`after = False`): the request never reaches credex-core."""
+        raise httpx.ConnectError("connection refused", request=request)
 
 
 class CrashAfterCreate(Once):
@@ -154,18 +158,13 @@ async def test_a_crash_after_accept_is_reported_as_done_not_as_no_longer_pending
         assert writes(bot, "/acceptCredex") == 1
 
 
-class RefuseCreateOnce(Wrapper):
+class RefuseCreateOnce(Once):
     """The first createCredex is answered 500 without reaching credex-core: unconfirmed, though surely not done."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        super().__init__(inner)
-        self.fired = False
+    after = False
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/createCredex") and not self.fired:
-            self.fired = True
-            return httpx.Response(500, json={"message": "injected"})
-        return await self.inner.handle_async_request(request)
+    def instead(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"message": "injected"})
 
 
 async def test_an_earlier_try_found_not_done_makes_the_new_try_the_write(redis_client: Redis) -> None:
