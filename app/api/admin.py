@@ -11,13 +11,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
 
 from app.api.deps import DeadLettersDep, InboxDep, SettingsDep, StoreDep
+from app.channel_ids import CHANNEL_ID_PATTERN
 from app.inbox.inbox import NewEntry
 from app.masking import mask_phone
 from app.sender.dead import DeadLetter
 
-CHANNEL = Path(
-    pattern=r"^[A-Za-z0-9._:\-]{1,128}$", description="wa_id or business-scoped user id", examples=["263770000001"]
-)
+CHANNEL = Path(pattern=CHANNEL_ID_PATTERN, description="wa_id or business-scoped user id", examples=["263770000001"])
 bearer = HTTPBearer(auto_error=False, description="ADMIN_TOKEN")
 DISABLED = "admin API disabled: no ADMIN_TOKEN configured"
 UNAVAILABLE = "state store unavailable, retry later"

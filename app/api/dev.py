@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from app.api.deps import RecordsDep
+from app.channel_ids import CHANNEL_ID_PATTERN
 
-CHANNEL_PATTERN = r"^[A-Za-z0-9._:\-]{1,128}$"
 router = APIRouter(prefix="/dev", tags=["development"])
 
 
@@ -34,7 +34,7 @@ class OutboxPage(BaseModel):
 
 @router.get("/outbox/{channel_id}", response_model=OutboxPage, summary="Replies sent to a channel (dev outbox)")
 async def outbox(
-    channel_id: Annotated[str, Path(pattern=CHANNEL_PATTERN)],
+    channel_id: Annotated[str, Path(pattern=CHANNEL_ID_PATTERN)],
     records: RecordsDep,
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> OutboxPage:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
-_CHANNEL = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+from app.channel_ids import CHANNEL_ID
+
 STATE_PATTERN = "channel:{*}"
 
 
@@ -26,7 +26,7 @@ class ChannelKeys(NamedTuple):
 
 
 def channel_keys(channel_id: str) -> ChannelKeys:
-    if not _CHANNEL.match(channel_id):
+    if not CHANNEL_ID.match(channel_id):
         raise ValueError("channel id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
     tag = f"channel:{{{channel_id}}}"
     return ChannelKeys(

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, SerializationInfo, field_serializer
 
+from app.channel_ids import CHANNEL_ID_PATTERN
+
 SCHEMA_VERSION = 2
 """Bump when the stored shape changes, and add a step to `app/state/migrations.py`."""
 
@@ -29,7 +31,7 @@ class _Model(BaseModel):
 
 class Channel(_Model):
     type: Literal["whatsapp"] = "whatsapp"
-    identifier: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")
+    identifier: str = Field(min_length=1, max_length=128, pattern=CHANNEL_ID_PATTERN)
     phone: str | None = Field(default=None, pattern=r"^[0-9]{8,15}$")
     """The phone number of a person whose identifier is not one (a BSUID: their number is hidden behind a
     username), once they shared it; credex-core knows members by phone. None when the identifier is the number."""

@@ -8,7 +8,6 @@ inbox stores as it came and a worker parses again with the same models.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ import orjson
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from app.channel_ids import CHANNEL_ID
 from app.whatsapp.envelope import FIELD_MESSAGES, Contact, Metadata, Value
 from app.whatsapp.inbound import REASON_MAX, InboundMessage, InboundStatus, _message, _status
 
@@ -43,8 +43,6 @@ OTHER_FIELDS = frozenset(
 )
 """Webhook fields of a WhatsApp Business Account other than `messages`: logged by name, anything else as `other`
 (a signed body's field is still what a sender wrote: a name in it would reach the logs)."""
-CHANNEL_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-"""What a channel id (wa_id or BSUID) may be: the pattern of the state keys' hash tag."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ outbox is delivered. Every step is idempotent, so an entry handled again after a
 from __future__ import annotations
 
 import asyncio
-import re
 
 import orjson
 import structlog
 
+from app.channel_ids import CHANNEL_ID
 from app.flows.engine import Engine
 from app.masking import mask_phone
 from app.metrics import STATUSES, Metrics, known, known_code
@@ -109,7 +109,7 @@ def _changed_to(update: InboundMessage) -> str | None:
     if update.type != "system" or system is None or system.type not in IDENTITY_CHANGES:
         return None
     new_id = system.wa_id or getattr(system, "user_id", None)
-    if not isinstance(new_id, str) or new_id == update.channel_id or not _CHANNEL.match(new_id):
+    if not isinstance(new_id, str) or new_id == update.channel_id or not CHANNEL_ID.match(new_id):
         return None
     return new_id
 
@@ -119,5 +119,4 @@ READ_TYPES = frozenset(
 )
 """What a person sent and sees ticks on; reactions, edits and system notices are not marked read."""
 IDENTITY_CHANGES = frozenset({"user_changed_number", "user_changed_user_id"})
-_CHANNEL = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _TYPES = frozenset({"text", "interactive", "button", "image", "audio", "video", "document", "sticker", "location"})
