@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 
 from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
+from app.api.front_door import WebhookFrontDoor
 from app.api.methods import http_error
 from app.api.security import SecurityHeaders
 from app.config import Settings, get_settings
@@ -142,6 +143,7 @@ def create_app(
     openapi.install(app, settings)
     app.router.redirect_slashes = False  # a redirect would echo the Host header back (Location: http://<host>/…)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(WebhookFrontDoor, state=app.state)  # added last: outermost, ahead of the routing
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.credex = credex

@@ -3,35 +3,20 @@ updates are durably in the inbox (app/inbox/), never after their handling (app/w
 
 from __future__ import annotations
 
-import time
-from typing import Annotated, Literal
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import PlainTextResponse, Response
 
 from app.api.deps import InboxDep, MetricsDep, SettingsDep
 from app.api.webhook_docs import RECEIVE_OPENAPI, RECEIVE_RESPONSES, VERIFY_RESPONSES
-from app.config import Settings
-from app.inbox.inbox import Inbox, NewEntry
-from app.metrics import Metrics
-from app.state.errors import StateError
-from app.whatsapp.inbound import InvalidPayload, load_body
-from app.whatsapp.signature import SignatureCheck, verify_signature, verify_token_matches
-from app.whatsapp.split import split_body
+from app.api.webhook_receive import WebhookAck, receive_body
+from app.whatsapp.signature import verify_token_matches
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["whatsapp"])
-
-
-class WebhookAck(BaseModel):
-    status: Literal["ok", "ignored"]
-    messages: int = 0
-    statuses: int = 0
-    rejected: int = 0
-    """Malformed updates: logged with their JSON path, counted, acknowledged; the others are unaffected."""
-    detail: str | None = None
+__all__ = ["WebhookAck", "router"]
 
 
 @router.get(
@@ -69,61 +54,12 @@ async def receive(
 ) -> Response:
     """Verify, split, validate each update on its own, append the valid ones to the inbox, answer.
 
-    Nothing here waits for credex-core or the Cloud API: the workers do that after the 200.
+    The running service answers this operation in its front door (app/api/front_door.py) with the same rules
+    (app/api/webhook_receive.py); this route documents it and serves wherever the front door is not in place.
     """
-    started = time.perf_counter()
-    try:
-        return await _receive(request, settings, inbox, metrics, signature)
-    finally:
-        metrics.webhook_seconds.observe(time.perf_counter() - started)
-
-
-async def _receive(
-    request: Request, settings: Settings, inbox: Inbox, metrics: Metrics, signature: str | None
-) -> Response:
     body = await _read_limited(request, settings.webhook_max_bytes)
-    if body is None:
-        return _problem(metrics, 413, "body too large")
-    secret = settings.whatsapp_app_secret
-    assert secret is not None  # settings refuse to start without one outside development
-    check = verify_signature(secret.get_secret_value().encode(), body, signature)
-    if check is SignatureCheck.MISSING:
-        return _problem(metrics, 401, "missing signature")
-    if check is not SignatureCheck.OK:
-        return _problem(metrics, 403, "invalid signature")
-    try:
-        split = split_body(load_body(body))
-    except InvalidPayload as exc:
-        # A retry would carry the same bytes: acknowledge so Meta does not resend it for 7 days.
-        log.error("webhook_invalid_payload", reason=str(exc))
-        metrics.webhook_requests.labels("invalid").inc()
-        return _ack(WebhookAck(status="ignored", detail="invalid payload"))
-    for rejected in split.rejected:
-        log.warning("webhook_update_rejected", path=rejected.path, reason=rejected.reason)
-        metrics.rejected_updates.labels(rejected.part).inc()
-    entries = [NewEntry("m" if u.kind == "message" else "s", u.channel_id, u.data) for u in split.units]
-    try:
-        await inbox.append(entries)
-    except StateError as exc:
-        log.warning("webhook_retry_later", reason=str(exc))
-        return _problem(metrics, 503, "inbox unavailable, retry later")
-    for entry in entries:
-        metrics.inbox_appended.labels(entry.kind).inc()
-    metrics.webhook_requests.labels("ok").inc()
-    return _ack(
-        WebhookAck(
-            status="ok",
-            messages=sum(u.kind == "message" for u in split.units),
-            statuses=sum(u.kind == "status" for u in split.units),
-            rejected=len(split.rejected),
-        )
-    )
-
-
-def _ack(ack: WebhookAck) -> Response:
-    """Serialised once by pydantic's core: a Response is passed through as it is, where the declared response
-    model would be validated and encoded again on every POST (the route runs a thousand times a second)."""
-    return Response(ack.model_dump_json(), media_type="application/json")
+    answer = await receive_body(body, signature, settings, inbox, metrics)
+    return Response(answer.body, status_code=answer.status, media_type="application/json")
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -138,8 +74,3 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _problem(metrics: Metrics, status: int, detail: str) -> JSONResponse:
-    metrics.webhook_requests.labels(str(status)).inc()
-    return JSONResponse({"detail": detail}, status_code=status)
