@@ -104,12 +104,14 @@ def test_a_wrong_type_at_any_field_of_a_real_payload_never_takes_the_neighbour_w
     for path in _leaves(original):
         if path[:1] != ("entry",) or len(path) < 4:
             continue
-        mutated = copy.deepcopy(original)
-        _set(mutated, path, _wrong(_get(original, path)))
-        mutated["entry"].append({"id": "neighbour", "changes": [neighbour]})
-        split = split_body(mutated)
-        assert [u.channel_id for u in split.units if u.channel_id == BOB] == [BOB], path
-        assert all(len(r.reason) <= 200 for r in split.rejected)
+        # A list or an object too, wherever a string is expected: unhashable, so no lookup may take it raw.
+        for wrong in (_wrong(_get(original, path)), [1], {"x": 1}):
+            mutated = copy.deepcopy(original)
+            _set(mutated, path, wrong)
+            mutated["entry"].append({"id": "neighbour", "changes": [neighbour]})
+            split = split_body(mutated)
+            assert [u.channel_id for u in split.units if u.channel_id == BOB] == [BOB], (path, wrong)
+            assert all(len(r.reason) <= 200 for r in split.rejected)
 
 
 def _get(node: Any, path: tuple[Any, ...]) -> Any:

@@ -101,7 +101,8 @@ def split_body(data: dict[str, Any]) -> Split:
             if change.get("field") != FIELD_MESSAGES:
                 out.skipped += 1
                 field = change.get("field")
-                log.info("whatsapp_change_ignored", field=field if field in OTHER_FIELDS else "other")
+                known = isinstance(field, str) and field in OTHER_FIELDS  # a list or object is not hashable
+                log.info("whatsapp_change_ignored", field=field if known else "other")
                 continue
             _split_value(change.get("value") or {}, f"{path}.value", out)
     return out
