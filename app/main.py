@@ -90,7 +90,7 @@ def create_app(
             typed_phone=settings.is_development,
         )
         engine = Engine(store, runner or table, metrics)
-        inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries)
+        inbox = Inbox(client, settings.inbox_partitions, settings.inbox_max_entries, store.redis_atomic.batcher)
         workers = Workers(
             client,
             EntryHandler(engine, records, delivery, metrics, mark_read=settings.whatsapp_mark_read),

@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from app.credex.wiring import SANDBOX_KEY
+from app.inbox.inbox import Inbox, NewEntry
 from app.state.factory import build_store
 from app.state.keys import channel_keys
 from app.whatsapp.outbound import SendResult
@@ -188,7 +189,6 @@ async def test_a_sender_that_raises_dead_letters_the_reply_and_the_person_goes_o
         assert await redis_client.llen(channel_keys(ALICE).replies) == 0
 
 
-
 async def test_a_full_partition_answers_503_and_keeps_nothing_half_done(redis_client: Redis) -> None:
     """The inbox is bounded: past INBOX_MAX_ENTRIES a partition refuses, so Meta keeps the update and retries."""
     app = make_app(redis=redis_client, settings=settings(inbox_max_entries=100, inbox_partitions=1))
@@ -234,3 +234,21 @@ async def test_each_message_is_marked_read_with_the_typing_indicator_through_the
     # the reaction is not marked; a shared location is (the person sees ticks on it)
     assert [(r.message_id, r.typing) for r in reads] == [(message["id"], True), ("wamid.place", True)]
     assert reads[0].to_payload(ALICE)["typing_indicator"] == {"type": "text"}
+
+
+async def test_concurrent_appends_share_one_pipeline_and_each_post_stays_in_order(redis_client: Redis) -> None:
+    """The appends of POSTs arriving in the same tick travel together; each POST's entries stay contiguous and in
+    order in the partition, so one person's messages are read in the order Meta sent them."""
+    inbox = Inbox(redis_client, partitions=1)
+    posts = [[NewEntry("m", ALICE, f"{post}:{n}".encode()) for n in range(3)] for post in range(4)]
+    before = inbox.batcher.batches
+    ids = await asyncio.gather(*(inbox.append(post) for post in posts))
+    assert inbox.batcher.batches - before == 1
+    assert all(len(post_ids) == 3 for post_ids in ids)
+    stream = await redis_client.xrange(inbox.stream_for(ALICE))
+    data = [fields[b"d"].decode() for _, fields in stream]
+    for post in range(4):
+        mine = [d for d in data if d.startswith(f"{post}:")]
+        assert mine == [f"{post}:{n}" for n in range(3)]
+        start = data.index(f"{post}:0")
+        assert data[start : start + 3] == mine

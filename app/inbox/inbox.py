@@ -1,4 +1,5 @@
-"""Appending accepted updates to the inbox: one pipelined round trip per webhook POST.
+"""Appending accepted updates to the inbox: one pipelined round trip per webhook POST, shared with whatever other
+script calls the same event-loop tick makes.
 
 An entry holds the update's kind (`m` message, `s` status, `r` replies to queue), the channel and the data.
 Each append is the `inbox_append` script (one partition, one slot), which refuses when the partition already holds
@@ -16,6 +17,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from app.inbox.keys import partition_keys, partition_of
 from app.inbox.scripts import InboxScripts
+from app.state.batching import ScriptBatcher
 from app.state.errors import StateUnavailable
 
 if TYPE_CHECKING:
@@ -36,11 +38,17 @@ class InboxFull(StateUnavailable):
 
 
 class Inbox:
-    def __init__(self, redis: Redis, partitions: int, max_entries: int = 1_000_000) -> None:
+    """`batcher` is the state store's in the service, so that the appends of concurrent POSTs and the workers'
+    begin/commit scripts of the same event-loop tick share one pipeline (one socket write, one read)."""
+
+    def __init__(
+        self, redis: Redis, partitions: int, max_entries: int = 1_000_000, batcher: ScriptBatcher | None = None
+    ) -> None:
         self.redis = redis
         self.partitions = partitions
         self.max_entries = max_entries
         self.scripts = InboxScripts.register(redis)
+        self.batcher = batcher if batcher is not None else ScriptBatcher(redis)
 
     def stream_for(self, channel_id: str) -> str:
         return partition_keys(partition_of(channel_id, self.partitions)).stream
@@ -57,13 +65,11 @@ class Inbox:
             return await self._append(entries)
 
     async def _append(self, entries: list[NewEntry]) -> list[str]:
-        pipe = self.redis.pipeline(transaction=False)
-        sha = self.scripts.inbox_append.sha
-        for entry in entries:
-            # execute_command, not evalsha(): redis-py's cluster pipeline refuses the method, not the command.
-            stream = self.stream_for(entry.channel_id)
-            pipe.execute_command("EVALSHA", sha, 1, stream, self.max_entries, entry.kind, entry.channel_id, entry.data)
-        ids = await self._guard(pipe.execute())
+        script = self.scripts.inbox_append
+        calls = [
+            (script, [self.stream_for(e.channel_id)], [self.max_entries, e.kind, e.channel_id, e.data]) for e in entries
+        ]
+        ids = await self._guard(self.batcher.call_many(calls))
         if any(i is None for i in ids):
             raise InboxFull("an inbox partition is full")
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]

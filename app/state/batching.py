@@ -46,6 +46,26 @@ class ScriptBatcher:
             loop.call_soon(self._flush)  # after every task already runnable in this tick has queued its call
         return await future
 
+    async def call_many(self, calls: list[tuple[AsyncScript, list[Any], list[Any]]]) -> list[Any]:
+        """Several calls that must reach Redis in this order (one POST's inbox appends): queued together, so they
+        travel in one pipeline and are never split across two in flight; raises the first call's error."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Any]] = []
+        for script, keys, args in calls:
+            future: asyncio.Future[Any] = loop.create_future()
+            self._pending.append((script, keys, args, future))
+            futures.append(future)
+        if len(self._pending) >= self.max_batch:
+            self._flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results
+
     def _flush(self) -> None:
         self._scheduled = False
         batch, self._pending = self._pending, []

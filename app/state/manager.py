@@ -126,9 +126,7 @@ class StateManager:
         if self._renew_lease is not None and not await self._renew_lease():
             raise CommitRefused("lost")
 
-    async def begin_intent(
-        self, op_id: str, intent: dict[str, Any], *, replace: bool = False
-    ) -> dict[str, Any] | None:
+    async def begin_intent(self, op_id: str, intent: dict[str, Any], *, replace: bool = False) -> dict[str, Any] | None:
         """Before a credex-core write: fence, renew and record it in one round trip (raises CommitRefused
         'lost' if the channel was taken over). Returns the intent of an earlier try that never finished, which
         the caller must reconcile instead of writing again; None when the write may go ahead. `replace`: the
