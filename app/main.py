@@ -105,6 +105,7 @@ def create_app(
                 handle_timeout_s=settings.state_lease_ms / 1000 + settings.whatsapp_retry_budget_seconds + 5,
             ),
             drain_s=settings.inbox_drain_seconds,
+            batcher=store.redis_atomic.batcher,
         )
         app.state.redis = client
         app.state.store = store

@@ -13,6 +13,10 @@ Two modes:
   FastAPI background task and answers 200 at once: the reply is sent after the response, without backpressure.
 - BENCH_PYWA_MODE=inline: pywa's documented custom-server path (`webhook_update_validator`, then
   `webhook_update_handler` awaited in our own route), so the 200 comes after the reply, as in our service.
+
+BENCH_PYWA_TYPING=1 adds `msg.indicate_typing()` before the reply: pywa's mark-as-read with the typing indicator,
+the same Cloud API request our service sends for every message (WHATSAPP_MARK_READ, on by default), so that both
+make the same two calls per message. The inbox bench names this mode `pywa-typing`: the like-for-like reference.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ except ImportError as exc:  # pragma: no cover - the bench checks this before it
 
 PHONE_NUMBER_ID = "1122334455667"
 INLINE = os.environ.get("BENCH_PYWA_MODE") == "inline"
+TYPING = os.environ.get("BENCH_PYWA_TYPING") == "1"
 
 app = FastAPI()
 session = httpx.AsyncClient()  # what pywa builds itself when no session is given
@@ -49,6 +54,8 @@ session.base_url = session.base_url.copy_with(scheme=stub.scheme, host=stub.host
 
 @wa.on_message(filters.text)
 async def echo(client: WhatsApp, msg: types.Message) -> None:
+    if TYPING:
+        await msg.indicate_typing()
     await msg.reply_text(f"echo: {msg.text}")
 
 
@@ -66,4 +73,9 @@ if INLINE:
 
 @app.get("/ready")
 async def ready() -> dict[str, str]:
-    return {"status": "ready", "graph": str(session.base_url), "mode": "inline" if INLINE else "integration"}
+    return {
+        "status": "ready",
+        "graph": str(session.base_url),
+        "mode": "inline" if INLINE else "integration",
+        "typing": str(TYPING),
+    }

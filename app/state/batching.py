@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from redis.asyncio.cluster import RedisCluster
     from redis.commands.core import AsyncScript
 
-_Call = tuple["AsyncScript", list[Any], list[Any], "asyncio.Future[Any]"]
+_Call = tuple["AsyncScript | None", list[Any], list[Any], "asyncio.Future[Any]"]
+"""(script, keys, args, future); a plain command has no script and its whole command line as args."""
 
 
 class ScriptBatcher:
@@ -36,35 +37,39 @@ class ScriptBatcher:
         self.calls = 0
 
     async def call(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> Any:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((script, keys, args, future))
-        if len(self._pending) >= self.max_batch:
-            self._flush()
-        elif not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)  # after every task already runnable in this tick has queued its call
+        future = self._queue(script, keys, args)
+        self._schedule()
+        return await future
+
+    async def command(self, *command: Any) -> Any:
+        """A plain command on one key (`command[1]`), in the pipeline of this tick: the workers' XACKs travel with
+        the begin/commit scripts of the same tick instead of as round trips of their own."""
+        future = self._queue(None, [command[1]], list(command))
+        self._schedule()
         return await future
 
     async def call_many(self, calls: list[tuple[AsyncScript, list[Any], list[Any]]]) -> list[Any]:
         """Several calls that must reach Redis in this order (one POST's inbox appends): queued together, so they
         travel in one pipeline and are never split across two in flight; raises the first call's error."""
-        loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[Any]] = []
-        for script, keys, args in calls:
-            future: asyncio.Future[Any] = loop.create_future()
-            self._pending.append((script, keys, args, future))
-            futures.append(future)
-        if len(self._pending) >= self.max_batch:
-            self._flush()
-        elif not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)
+        futures = [self._queue(script, keys, args) for script, keys, args in calls]
+        self._schedule()
         results = await asyncio.gather(*futures, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         return results
+
+    def _queue(self, script: AsyncScript | None, keys: list[Any], args: list[Any]) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((script, keys, args, future))
+        return future
+
+    def _schedule(self) -> None:
+        if len(self._pending) >= self.max_batch:
+            self._flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)  # after every task runnable in this tick queued
 
     def _flush(self) -> None:
         self._scheduled = False
@@ -79,7 +84,10 @@ class ScriptBatcher:
         self.calls += len(batch)
         if len(batch) == 1:
             script, keys, args, future = batch[0]
-            await _settle(future, script(keys=keys, args=args))
+            if script is None:
+                await _settle(future, self.redis.execute_command(*args))  # type: ignore[no-untyped-call]
+            else:
+                await _settle(future, script(keys=keys, args=args))
             return
         groups = _by_node(self.redis, batch)
         if len(groups) == 1:
@@ -92,7 +100,10 @@ class ScriptBatcher:
         for script, keys, args, _ in batch:
             # The raw command: redis-py's cluster pipeline refuses its evalsha() method (not the command); a
             # NOSCRIPT answer is handled below, one call at a time, which loads the script on every primary.
-            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            if script is None:
+                pipe.execute_command(*args)
+            else:
+                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
         try:
             results = await pipe.execute(raise_on_error=False)
         except BaseException as exc:
@@ -103,7 +114,7 @@ class ScriptBatcher:
                 raise
             return
         for (script, keys, args, future), result in zip(batch, results, strict=True):
-            if isinstance(result, NoScriptError):  # server restarted or flushed: load and run it alone
+            if script is not None and isinstance(result, NoScriptError):  # server restarted or flushed: load, rerun
                 await _settle(future, script(keys=keys, args=args))
             elif future.done():
                 continue

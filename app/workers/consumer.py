@@ -22,6 +22,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from app.inbox.keys import GROUP, partition_keys
 from app.metrics import Metrics
+from app.state.batching import ScriptBatcher
 from app.state.errors import StateError, StateUnavailable
 from app.workers.entries import Entry, PoisonEntry
 
@@ -56,6 +57,7 @@ class PartitionConsumer:
         metrics: Metrics,
         *,
         slots: asyncio.Semaphore | None = None,
+        batcher: ScriptBatcher | None = None,
     ) -> None:
         self.partition = partition
         self.keys = partition_keys(partition)
@@ -65,6 +67,7 @@ class PartitionConsumer:
         self.limits = limits
         self.metrics = metrics
         self._slots = slots or asyncio.Semaphore(limits.in_flight)
+        self._batcher = batcher
         self._queues: dict[str, deque[Entry]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[str] = set()
@@ -234,7 +237,7 @@ class PartitionConsumer:
 
     # -- acknowledgement and trimming ------------------------------------------------------------------
     def _ack(self, entry_id: str) -> None:
-        """Acks of one event-loop tick travel together as one XACK."""
+        """Acks of one event-loop tick travel together as one XACK, in the pipeline of the scripts of that tick."""
         self._acks.append(entry_id)
         if not self._ack_scheduled:
             self._ack_scheduled = True
@@ -246,7 +249,10 @@ class PartitionConsumer:
         if not ids:
             return
         try:
-            await self.redis.xack(self.keys.stream, GROUP, *ids)
+            if self._batcher is not None:
+                await self._batcher.command("XACK", self.keys.stream, GROUP, *ids)
+            else:
+                await self.redis.xack(self.keys.stream, GROUP, *ids)
         except (RedisError, OSError) as exc:  # left pending: the next reader's handling is idempotent
             log.warning("inbox_ack_failed", partition=self.partition, entries=len(ids), error=type(exc).__name__)
 

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from app.inbox.keys import GROUP, partition_keys
 from app.inbox.scripts import InboxScripts
 from app.metrics import Metrics
+from app.state.batching import ScriptBatcher
 from app.workers.consumer import ConsumerLimits, Handler, PartitionConsumer
 from app.workers.ownership import Ownership
 
@@ -40,8 +41,11 @@ class Workers:
         owner_ttl_ms: int,
         limits: ConsumerLimits,
         drain_s: float,
+        batcher: ScriptBatcher | None = None,
     ) -> None:
+        """`batcher`: the state store's, so that the partitions' acks share the pipeline of each tick."""
         self.redis = redis
+        self.batcher = batcher
         self.handler = handler
         self.metrics = metrics
         self.partitions = partitions
@@ -89,7 +93,14 @@ class Workers:
 
     async def _gained(self, partition: int) -> None:
         consumer = PartitionConsumer(
-            partition, self.redis, self.process_id, self.handler, self.limits, self.metrics, slots=self.slots
+            partition,
+            self.redis,
+            self.process_id,
+            self.handler,
+            self.limits,
+            self.metrics,
+            slots=self.slots,
+            batcher=self.batcher,
         )
         self.consumers[partition] = consumer
         consumer.start()
