@@ -49,11 +49,12 @@ class Settings(BaseSettings):
     inbox_owner_ttl_ms: int = Field(5_000, ge=500, le=120_000)
     inbox_block_ms: int = Field(1_000, ge=10, le=30_000)
     inbox_max_attempts: int = Field(20, ge=1, le=1_000)
-    inbox_in_flight: int = Field(128, ge=1, le=100_000)
+    inbox_in_flight: int = Field(512, ge=1, le=100_000)
     inbox_drain_seconds: float = Field(10.0, ge=0, le=300)
     reply_outbox_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
     whatsapp_mark_read: bool = True
     whatsapp_retry_budget_seconds: float = Field(30.0, ge=0, le=600)
+    whatsapp_max_connections: int = Field(512, ge=1, le=10_000)
 
     # WhatsApp Cloud API.
     webhook_max_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)

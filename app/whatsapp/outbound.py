@@ -145,17 +145,18 @@ class CloudApiClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
         rng: random.Random | None = None,
+        max_connections: int = MAX_SENDS_IN_FLIGHT,
     ) -> None:
         self._token = access_token if isinstance(access_token, SecretStr) else SecretStr(access_token)
         self.url = f"{api_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
-        self._http: GraphHttp = HttpxGraphHttp(client) if client is not None else AiohttpGraphHttp()
+        self._http: GraphHttp = HttpxGraphHttp(client) if client is not None else AiohttpGraphHttp(max_connections)
         self._sleep = sleep
         self.retry_budget = retry_budget
         self.max_attempts = max_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._in_flight = asyncio.Semaphore(MAX_SENDS_IN_FLIGHT)
+        self._in_flight = asyncio.Semaphore(max_connections)
         """Sends wait here for a free connection, untimed: a wait for our own pool is not a failed attempt (it
         was counted as one under the pool timeout, and a reply Meta would have taken ended as a dead letter)."""
 
@@ -164,6 +165,7 @@ class CloudApiClient:
         """Build from WHATSAPP_* settings; `kwargs` go to `__init__` (client, sleep, retry_budget...)."""
         if settings.whatsapp_access_token is None or not settings.whatsapp_access_token.get_secret_value():
             raise ValueError("WHATSAPP_ACCESS_TOKEN is not set")
+        kwargs.setdefault("max_connections", settings.whatsapp_max_connections)
         return cls(
             access_token=settings.whatsapp_access_token,
             phone_number_id=settings.whatsapp_phone_number_id,
