@@ -17,15 +17,21 @@ from starlette.routing import Route
 
 from app.whatsapp.messages import Text
 from app.whatsapp.outbound import CloudApiClient
-from tests.conftest import free_port
+from tests.conftest import free_port, make_settings
 
 SCRIPT: list[tuple[int, dict[str, object]]] = []
 RECEIVED: list[dict[str, object]] = []
+SLOW = {"seconds": 0.0, "open": 0, "most_open": 0}
 
 
 async def messages(request: Request) -> JSONResponse:
     body = orjson.loads(await request.body())
     RECEIVED.append({"auth": request.headers.get("authorization"), "body": body})
+    if SLOW["seconds"]:  # a slow Graph API that counts how many requests it holds at once
+        SLOW["open"] += 1
+        SLOW["most_open"] = max(SLOW["most_open"], SLOW["open"])
+        await asyncio.sleep(SLOW["seconds"])
+        SLOW["open"] -= 1
     if SCRIPT:
         status, answer = SCRIPT.pop(0)
         return JSONResponse(answer, status_code=status)
@@ -78,4 +84,26 @@ async def test_an_unreachable_graph_api_is_reported_not_raised() -> None:
         result = await client.send("263771234567", Text(body="hello"))
         assert not result.ok and result.retryable and result.attempts >= 1
     finally:
+        await client.aclose()
+
+
+async def test_sends_beyond_the_pool_wait_for_a_connection_and_are_not_failed_attempts(graph_url: str) -> None:
+    """WHATSAPP_MAX_CONNECTIONS bounds the requests open at once; the sends past it wait (untimed) and then go out,
+    each in one attempt: a wait for our own pool must never turn a reply Meta would take into a retry or a dead
+    letter."""
+    RECEIVED.clear()
+    SLOW.update(seconds=0.2, open=0, most_open=0)
+    settings = make_settings(
+        whatsapp_access_token="tok-123",
+        whatsapp_api_url=graph_url,
+        whatsapp_phone_number_id="1122",
+        whatsapp_max_connections=3,
+    )
+    client = CloudApiClient.from_settings(settings)
+    try:
+        results = await asyncio.gather(*(client.send("263771234567", Text(body=f"hi {n}")) for n in range(9)))
+        assert all(r.ok and r.attempts == 1 for r in results)
+        assert len(RECEIVED) == 9 and SLOW["most_open"] == 3
+    finally:
+        SLOW.update(seconds=0.0)
         await client.aclose()
