@@ -252,3 +252,14 @@ async def test_concurrent_appends_share_one_pipeline_and_each_post_stays_in_orde
         assert mine == [f"{post}:{n}" for n in range(3)]
         start = data.index(f"{post}:0")
         assert data[start : start + 3] == mine
+
+
+async def test_appends_after_the_server_lost_its_scripts_land_once_each(redis_client: Redis) -> None:
+    """A restarted or flushed server answers NOSCRIPT: the batcher loads the script and reruns only the refused
+    calls, so every entry of the POST is stored exactly once, in order."""
+    inbox = Inbox(redis_client, partitions=1)
+    await inbox.scripts.load(redis_client)
+    await redis_client.script_flush()
+    await inbox.append([NewEntry("m", ALICE, f"x:{n}".encode()) for n in range(3)])
+    stream = await redis_client.xrange(inbox.stream_for(ALICE))
+    assert [fields[b"d"] for _, fields in stream] == [b"x:0", b"x:1", b"x:2"]

@@ -11,9 +11,9 @@ begin script's processed ids, the status and replies dedupe), so a duplicate ent
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from app.inbox.keys import partition_keys, partition_of
 from app.inbox.scripts import InboxScripts
@@ -55,29 +55,18 @@ class Inbox:
 
     async def append(self, entries: list[NewEntry]) -> list[str]:
         """Store every entry durably, in order, in one pipelined round trip; raises StateUnavailable when Redis
-        did not acknowledge them all (then the webhook answers 503, and Meta's retry is deduplicated)."""
+        did not acknowledge them all (then the webhook answers 503, and Meta's retry is deduplicated). A server
+        that lost the scripts is answered by the batcher, which loads the script and reruns just the refused calls."""
         if not entries:
             return []
-        try:
-            return await self._append(entries)
-        except NoScriptError:  # a restarted server lost the scripts: load them once, then try again
-            await self._guard(self.scripts.load(self.redis))
-            return await self._append(entries)
-
-    async def _append(self, entries: list[NewEntry]) -> list[str]:
         script = self.scripts.inbox_append
         calls = [
             (script, [self.stream_for(e.channel_id)], [self.max_entries, e.kind, e.channel_id, e.data]) for e in entries
         ]
-        ids = await self._guard(self.batcher.call_many(calls))
+        try:
+            ids = await self.batcher.call_many(calls)
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable(f"inbox append failed: {type(exc).__name__}") from exc
         if any(i is None for i in ids):
             raise InboxFull("an inbox partition is full")
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
-
-    async def _guard(self, coro: Any) -> Any:
-        try:
-            return await coro
-        except NoScriptError:
-            raise
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable(f"inbox append failed: {type(exc).__name__}") from exc

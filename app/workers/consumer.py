@@ -67,7 +67,7 @@ class PartitionConsumer:
         self.limits = limits
         self.metrics = metrics
         self._slots = slots or asyncio.Semaphore(limits.in_flight)
-        self._batcher = batcher
+        self._batcher = batcher if batcher is not None else ScriptBatcher(redis)
         self._queues: dict[str, deque[Entry]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[str] = set()
@@ -249,10 +249,7 @@ class PartitionConsumer:
         if not ids:
             return
         try:
-            if self._batcher is not None:
-                await self._batcher.command("XACK", self.keys.stream, GROUP, *ids)
-            else:
-                await self.redis.xack(self.keys.stream, GROUP, *ids)
+            await self._batcher.command("XACK", self.keys.stream, GROUP, *ids)
         except (RedisError, OSError) as exc:  # left pending: the next reader's handling is idempotent
             log.warning("inbox_ack_failed", partition=self.partition, entries=len(ids), error=type(exc).__name__)
 
