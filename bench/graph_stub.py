@@ -1,8 +1,12 @@
-"""A stub of the Graph API `/messages` endpoint for the webhook benchmarks: raw ASGI, answers at once or after a
-fixed delay (a real Graph API takes a few hundred ms per send).
+"""A stub of the Graph API `/messages` endpoint for the webhook benchmarks: answers at once or after a fixed
+delay (a real Graph API takes a few hundred ms per send). Two front ends, the same answers:
 
     [BENCH_STUB_DELAY_MS=300] .venv/bin/python -m uvicorn bench.graph_stub:app --host 127.0.0.1 --port 9100 \\
-        --no-access-log
+        --no-access-log                                     # raw ASGI under uvicorn (webhook and soak benches)
+    [BENCH_STUB_DELAY_MS=300] .venv/bin/python -m bench.graph_stub --port 9100
+                                                            # raw asyncio + httptools (the inbox bench): ~1/3 of
+                                                            # uvicorn's CPU per request, which the service under test
+                                                            # would otherwise share on this 2-core host
 
 POST .../messages  -> Meta's success body; the reply is recorded as (marker, time.monotonic()), where the
                       marker is the `k<digits>` token the load generator put in the text it sent, so the bench can
@@ -19,6 +23,7 @@ POST /delay?ms=N   -> answer every later send after N ms (default: BENCH_STUB_DE
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import re
@@ -26,6 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httptools
 import orjson
 
 Scope = dict[str, Any]
@@ -61,38 +67,38 @@ class Stub:
         if scope["type"] != "http":
             return
         body = await _read(receive)
-        method, path = scope["method"], scope["path"]
-        if method == "POST" and path.endswith("/messages"):
-            status, answer = self._message(scope, body)
-            if self.delay_s:
-                await asyncio.sleep(self.delay_s)  # recorded at arrival above; answered like a slow Graph API
-        elif method == "GET" and path == "/count":
-            status, answer = (
-                200,
-                {
-                    "count": len(self.replies),
-                    "unauthorized": self.unauthorized,
-                    "connections": len(self.clients),
-                    "reads": self.reads,
-                },
-            )
-        elif method == "GET" and path == "/replies":
-            status, answer = 200, {"replies": self.replies, "last": self.last}
-        elif method == "POST" and path == "/reset":
-            self.replies, self.unauthorized, self.clients, self.reads = [], 0, set(), 0
-            status, answer = 200, {"reset": True}
-        elif method == "POST" and path == "/delay":
-            query = dict(part.partition("=")[::2] for part in scope["query_string"].decode().split("&"))
-            self.delay_s = _delay_ms(query.get("ms", "0")) / 1000
-            status, answer = 200, {"delay_ms": round(self.delay_s * 1000)}
-        else:
-            status, answer = 404, {"error": {"message": "unknown path", "code": 100}}
+        client = tuple(scope["client"] or ("", 0))
+        status, answer, delay_s = self.answer(
+            scope["method"], scope["path"], scope["query_string"], dict(scope["headers"]), body, client
+        )
+        if delay_s:
+            await asyncio.sleep(delay_s)  # recorded at arrival; answered like a slow Graph API
         await send({"type": "http.response.start", "status": status, "headers": JSON_HEADERS})
         await send({"type": "http.response.body", "body": orjson.dumps(answer)})
 
-    def _message(self, scope: Scope, body: bytes) -> tuple[int, dict[str, Any]]:
-        self.clients.add(tuple(scope["client"] or ("", 0)))
-        headers = dict(scope["headers"])
+    def answer(
+        self, method: str, path: str, query: bytes, headers: dict[bytes, bytes], body: bytes, client: tuple[Any, ...]
+    ) -> tuple[int, Any, float]:
+        """(status, JSON answer, seconds to wait before answering): shared by the ASGI app and the raw server."""
+        if method == "POST" and path.endswith("/messages"):
+            status, answer = self._message(headers, body, client)
+            return status, answer, self.delay_s
+        if method == "GET" and path == "/count":
+            counts = {"count": len(self.replies), "unauthorized": self.unauthorized}
+            return 200, counts | {"connections": len(self.clients), "reads": self.reads}, 0.0
+        if method == "GET" and path == "/replies":
+            return 200, {"replies": self.replies, "last": self.last}, 0.0
+        if method == "POST" and path == "/reset":
+            self.replies, self.unauthorized, self.clients, self.reads = [], 0, set(), 0
+            return 200, {"reset": True}, 0.0
+        if method == "POST" and path == "/delay":
+            params = dict(part.partition("=")[::2] for part in query.decode().split("&"))
+            self.delay_s = _delay_ms(params.get("ms", "0")) / 1000
+            return 200, {"delay_ms": round(self.delay_s * 1000)}, 0.0
+        return 404, {"error": {"message": "unknown path", "code": 100}}, 0.0
+
+    def _message(self, headers: dict[bytes, bytes], body: bytes, client: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
+        self.clients.add(client)
         if headers.get(b"authorization") != EXPECTED_AUTH:
             self.unauthorized += 1
             return 401, {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}
@@ -125,4 +131,93 @@ async def _read(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+class _Connection(asyncio.Protocol):
+    """One keep-alive client connection of the raw server: httptools parses, answers are written in order."""
+
+    def __init__(self, stub: Stub) -> None:
+        self.stub = stub
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.client: tuple[Any, ...] = ("", 0)
+        self._url = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._body: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # a TCP server's: a Transport (uvloop's is not a subclass)
+        self.client = tuple(transport.get_extra_info("peername") or ("", 0))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if self.transport is not None:
+                self.transport.write(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                self.transport.close()
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self._url, self._headers, self._body = b"", {}, []
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.lower()] = value
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        url = httptools.parse_url(self._url)
+        method = self.parser.get_method().decode()
+        status, answer, delay_s = self.stub.answer(
+            method, url.path.decode(), url.query or b"", self._headers, b"".join(self._body), self.client
+        )
+        body = orjson.dumps(answer)
+        keep = self.parser.should_keep_alive()
+        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}", "content-type: application/json"]
+        lines += [f"content-length: {len(body)}", *([] if keep else ["connection: close"])]
+        response = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        if delay_s:
+            asyncio.get_running_loop().call_later(delay_s, self._write, response, keep)
+        else:
+            self._write(response, keep)
+
+    def _write(self, response: bytes, keep: bool) -> None:
+        if self.transport is None:
+            return
+        self.transport.write(response)
+        if not keep:
+            self.transport.close()
+
+
+_REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found"}
+
+
+async def serve(host: str, port: int) -> None:
+    """The raw server: the same answers as the ASGI app for a fraction of the CPU per request, so that the stub
+    takes less of the 2 cores the service under test shares with it (a real Graph API runs on Meta's machines)."""
+    stub = Stub()
+    server = await asyncio.get_running_loop().create_server(lambda: _Connection(stub), host, port, backlog=4096)
+    async with server:
+        await server.serve_forever()
+
+
 app = Stub()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    import uvloop
+
+    parser = argparse.ArgumentParser(description="stub Graph API, raw asyncio server (see the module docstring)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9100)
+    options = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        uvloop.run(serve(options.host, options.port))
