@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +66,44 @@ def _zombie(pid: int) -> bool:
 def test_readme_installs_the_bench_extra_editable() -> None:
     readme = (REPO / "README.md").read_text()
     assert "pip install -e '.[bench]'" in readme and "pip install '.[bench]'" not in readme
+
+
+async def test_raw_stub_and_raw_poster_speak_http_like_the_asgi_stub(tmp_path: Path) -> None:
+    """The inbox bench's light harness: the raw stub records what the ASGI stub records, answers keep-alive
+    requests in order (also after a delay), and RawPoster reuses its connections and reports statuses."""
+    import httpx
+
+    from bench.graph_stub import Stub
+    from bench.loadgen import RawPoster
+    from tests.procs import PYTHON, Proc, free_port
+
+    port = free_port()
+    stub = Proc([PYTHON, "-m", "bench.graph_stub", "--port", str(port)], {**os.environ}, port, tmp_path / "stub.log")
+    stub.start(ready_path="/count")
+    try:
+        poster = RawPoster([f"{stub.url}/v21.0/123/messages", f"{stub.url}/nowhere"], timeout=10)
+        auth = {"authorization": "Bearer bench-token", "content-type": "application/json"}
+        reply = b'{"to":"263770000001","type":"text","text":{"body":"hello k42"}}'
+        statuses = [await poster.post(*poster.request(0, reply, auth)) for _ in range(3)]
+        statuses.append(await poster.post(*poster.request(0, b'{"status":"read"}', auth)))
+        statuses.append(await poster.post(*poster.request(0, reply, {})))  # no token
+        statuses.append(await poster.post(*poster.request(1, reply, auth)))  # unknown path
+        assert statuses == [200, 200, 200, 200, 401, 404]
+        assert poster.opened == 2  # one connection per url, reused
+        async with httpx.AsyncClient(base_url=stub.url) as http:
+            counts = (await http.get("/count")).json()
+            assert counts == {"count": 3, "unauthorized": 1, "connections": 1, "reads": 1}  # /messages only
+            replies = (await http.get("/replies")).json()
+            assert [m for m, _ in replies["replies"]] == [42, 42, 42] and replies["last"]["to"] == "263770000001"
+            assert (await http.post("/delay?ms=150")).json() == {"delay_ms": 150}
+            before = time.monotonic()
+            delayed = await asyncio.gather(*(poster.post(*poster.request(0, reply, auth)) for _ in range(3)))
+            assert delayed == [200, 200, 200] and time.monotonic() - before >= 0.15
+        poster.close()
+    finally:
+        stub.stop()
+    asgi = Stub()
+    status, answer, delay = asgi.answer(
+        "POST", "/v21.0/123/messages", b"", {b"authorization": b"Bearer bench-token"}, reply, ("127.0.0.1", 1)
+    )
+    assert (status, delay, answer["messages"][0]["id"]) == (200, 0.0, "wamid.stub.1")
