@@ -25,6 +25,7 @@ from app.metrics import Metrics
 from app.state.batching import ScriptBatcher
 from app.state.errors import StateError, StateUnavailable
 from app.workers.entries import Entry, PoisonEntry
+from app.workers.shared_read import READ_COUNT, SharedReader
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Entry], Awaitable[None]]
-READ_COUNT = 100
 TRIM_EVERY_S = 5.0
 RETRY_BASE_S = 0.05
 RETRY_CAP_S = 2.0
@@ -58,7 +58,9 @@ class PartitionConsumer:
         *,
         slots: asyncio.Semaphore | None = None,
         batcher: ScriptBatcher | None = None,
+        shared: SharedReader | None = None,
     ) -> None:
+        """`shared`: the process's one read over all its partitions (not in Redis Cluster), else a read of its own."""
         self.partition = partition
         self.keys = partition_keys(partition)
         self.redis = redis
@@ -68,6 +70,7 @@ class PartitionConsumer:
         self.metrics = metrics
         self._slots = slots or asyncio.Semaphore(limits.in_flight)
         self._batcher = batcher if batcher is not None else ScriptBatcher(redis)
+        self._shared = shared
         self._queues: dict[str, deque[Entry]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._queued: set[str] = set()
@@ -80,6 +83,10 @@ class PartitionConsumer:
 
     def start(self) -> None:
         self._reader = asyncio.get_running_loop().create_task(self._read_loop(), name=f"inbox-p{self.partition}")
+
+    @property
+    def stream(self) -> str:
+        return self.keys.stream
 
     @property
     def busy(self) -> bool:
@@ -109,6 +116,8 @@ class PartitionConsumer:
                 await self._take_over()
                 await self._read(cursor="0")
                 failures = 0
+                if self._shared is not None:
+                    await self._shared.follow(self)  # until stop() cancels it; raises when the shared read failed
                 while not self._stopping:
                     await self._read(cursor=">")
             except asyncio.CancelledError:
@@ -157,17 +166,27 @@ class PartitionConsumer:
             )
             result: Any = reply
             rows: list[Any] = result[0][1] if result else []
-            for entry_id, fields in rows:
-                if fields:  # a pending entry trimmed away reads as an empty record
-                    await self._dispatch(Entry.from_stream(entry_id, fields))
-                else:
-                    self._ack(_text(entry_id))
             if cursor == ">":
-                await self._maybe_trim()
+                await self.take(rows)
                 return
+            await self._take_rows(rows)
             if not rows:
                 return
             cursor = _text(rows[-1][0])
+
+    async def take(self, rows: list[Any]) -> None:
+        """New entries of this partition (from its own read or the shared one), then a trim when one is due."""
+        if self._stopping:
+            return  # left pending: the next owner takes them over
+        await self._take_rows(rows)
+        await self._maybe_trim()
+
+    async def _take_rows(self, rows: list[Any]) -> None:
+        for entry_id, fields in rows:
+            if fields:  # a pending entry trimmed away reads as an empty record
+                await self._dispatch(Entry.from_stream(entry_id, fields))
+            else:
+                self._ack(_text(entry_id))
 
     async def _dispatch(self, entry: Entry) -> None:
         if entry.id in self._queued:

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 import structlog
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from app.inbox.keys import GROUP, partition_keys
@@ -22,6 +23,7 @@ from app.metrics import Metrics
 from app.state.batching import ScriptBatcher
 from app.workers.consumer import ConsumerLimits, Handler, PartitionConsumer
 from app.workers.ownership import Ownership
+from app.workers.shared_read import SharedReader
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -42,8 +44,11 @@ class Workers:
         limits: ConsumerLimits,
         drain_s: float,
         batcher: ScriptBatcher | None = None,
+        shared_read: bool | None = None,
     ) -> None:
-        """`batcher`: the state store's, so that the partitions' acks share the pipeline of each tick."""
+        """`batcher`: the state store's, so that the partitions' acks share the pipeline of each tick.
+        `shared_read`: one read for all owned partitions (app/workers/shared_read.py); by default unless `redis`
+        is a cluster client, whose partitions live in different slots."""
         self.redis = redis
         self.batcher = batcher
         self.handler = handler
@@ -53,6 +58,9 @@ class Workers:
         self.drain_s = drain_s
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.consumers: dict[int, PartitionConsumer] = {}
+        if shared_read is None:
+            shared_read = not isinstance(redis, RedisCluster)
+        self.shared = SharedReader(redis, self.process_id, limits.block_ms) if shared_read else None
         self.slots = asyncio.Semaphore(limits.in_flight)
         """Entries held in memory by this process, all partitions together: the backlog waits in the inbox
         (durable, ordered), and the webhook keeps its share of the event loop under load."""
@@ -89,6 +97,8 @@ class Workers:
         if self._loop is not None:
             await asyncio.gather(self._loop, return_exceptions=True)
         await self.ownership.leave()
+        if self.shared is not None:
+            await self.shared.close()
         log.info("workers_stopped", process=self.process_id)
 
     async def _gained(self, partition: int) -> None:
@@ -101,6 +111,7 @@ class Workers:
             self.metrics,
             slots=self.slots,
             batcher=self.batcher,
+            shared=self.shared,
         )
         self.consumers[partition] = consumer
         consumer.start()
