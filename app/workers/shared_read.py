@@ -61,6 +61,11 @@ class SharedReader:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox-shared-read")
         try:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # cancelled while in a redis-py call that dropped it (its asyncio.wait_for does on Python 3.11,
+                # CPython gh-86296): nothing would ever resolve `future`, and a shutdown would wait forever
+                raise asyncio.CancelledError
             await future
         finally:
             current = self._followers.get(follower.stream)
