@@ -107,6 +107,13 @@ class PartitionConsumer:
             await asyncio.gather(*late, return_exceptions=True)
         await self._flush_acks()
 
+    def abandon(self) -> None:
+        """A stop that could not finish: stop reading and handling without waiting; what is held stays pending."""
+        self._stopping = True
+        for task in [self._reader, *self._tasks.values()]:
+            if task is not None:
+                task.cancel()
+
     # -- reading ---------------------------------------------------------------------------------------
     async def _read_loop(self) -> None:
         failures = 0

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+STOP_GRACE_S = 10.0
+"""How much longer than INBOX_DRAIN_SECONDS a stop may take: reads in flight return, acks, leases given back."""
+
 
 class Workers:
     def __init__(
@@ -58,6 +61,7 @@ class Workers:
         self.drain_s = drain_s
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.consumers: dict[int, PartitionConsumer] = {}
+        self._leaving: set[PartitionConsumer] = set()
         if shared_read is None:
             shared_read = not isinstance(redis, RedisCluster)
         self.shared = SharedReader(redis, self.process_id, limits.block_ms) if shared_read else None
@@ -91,15 +95,30 @@ class Workers:
             if not self._stopping.is_set():
                 await self.ownership.tick()
 
-    async def stop(self) -> None:
-        """Drain what each person is being handled for, then give every partition back."""
+    async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Drain what each person is being handled for, then give every partition back: at most `drain_s` plus
+        `grace_s`. Past that the shutdown goes on without it, since nothing held in memory is lost: the entries
+        are pending in Redis and the replies in the outboxes, taken over once this process's leases run out."""
         self._stopping.set()
+        stopping = asyncio.get_running_loop().create_task(self._stop(), name="inbox-stop")
+        done, _ = await asyncio.wait({stopping}, timeout=self.drain_s + grace_s)
+        if not done:
+            stopping.cancel()
+            for consumer in [*self.consumers.values(), *self._leaving]:
+                consumer.abandon()
+            if self.shared is not None:
+                self.shared.abandon()
+            log.error("workers_stop_timed_out", seconds=self.drain_s + grace_s, partitions=len(self.consumers))
+            return
+        stopping.result()
+        log.info("workers_stopped", process=self.process_id)
+
+    async def _stop(self) -> None:
         if self._loop is not None:
             await asyncio.gather(self._loop, return_exceptions=True)
         await self.ownership.leave()
         if self.shared is not None:
             await self.shared.close()
-        log.info("workers_stopped", process=self.process_id)
 
     async def _gained(self, partition: int) -> None:
         consumer = PartitionConsumer(
@@ -117,14 +136,20 @@ class Workers:
         consumer.start()
 
     async def _lost(self, partition: int) -> None:
-        consumer = self.consumers.pop(partition, None)
-        if consumer is not None:
-            await consumer.stop(drain_s=0)
+        await self._stop_consumer(partition, drain_s=0)
 
     async def _giving_back(self, partition: int) -> None:
+        await self._stop_consumer(partition, drain_s=self.drain_s)
+
+    async def _stop_consumer(self, partition: int, drain_s: float) -> None:
         consumer = self.consumers.pop(partition, None)
-        if consumer is not None:
-            await consumer.stop(drain_s=self.drain_s)
+        if consumer is None:
+            return
+        self._leaving.add(consumer)  # until it stopped: a stop given up abandons it too
+        try:
+            await consumer.stop(drain_s=drain_s)
+        finally:
+            self._leaving.discard(consumer)
 
     async def settle(self, within: float = 10.0) -> None:
         """Wait until every partition's entries were all read and acknowledged (by any process)."""

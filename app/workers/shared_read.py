@@ -76,6 +76,11 @@ class SharedReader:
                 async with self._read_done:
                     await self._read_done.wait_for(lambda: follower.stream not in self._reading)
 
+    def abandon(self) -> None:
+        """A stop that could not finish: end the read without waiting (see Workers.stop)."""
+        if self._task is not None:
+            self._task.cancel()
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()

@@ -1,0 +1,115 @@
+"""Stopping a process's workers is bounded: the partitions drain together, not one after the other, and a stop
+that cannot finish is given up after INBOX_DRAIN_SECONDS plus a grace, with what it held still pending in Redis
+for the next owner. Both stores (fixtures)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from redis.asyncio import Redis
+
+from app.inbox.inbox import Inbox, NewEntry
+from app.inbox.keys import GROUP, partition_keys, partition_of
+from app.metrics import Metrics
+from app.workers.consumer import ConsumerLimits
+from app.workers.entries import Entry
+from app.workers.pool import Workers
+
+PARTITIONS = 4
+LIMITS = ConsumerLimits(block_ms=200, in_flight=64, max_attempts=3, handle_timeout_s=30)
+
+
+def one_person_per_partition() -> list[str]:
+    people: dict[int, str] = {}
+    n = 0
+    while len(people) < PARTITIONS:
+        person = f"26377{n:07d}"
+        people.setdefault(partition_of(person, PARTITIONS), person)
+        n += 1
+    return list(people.values())
+
+
+class SlowHandler:
+    """Each entry takes `seconds`; records which ones finished."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started: set[str] = set()
+        self.finished: list[str] = []
+
+    async def __call__(self, entry: Entry) -> None:
+        self.started.add(entry.channel_id)
+        await asyncio.sleep(self.seconds)
+        self.finished.append(entry.channel_id)
+
+
+def workers(redis: Redis, inbox: Inbox, handler: SlowHandler, drain_s: float) -> Workers:
+    return Workers(
+        redis,
+        handler,
+        Metrics(),
+        inbox.scripts,
+        partitions=PARTITIONS,
+        owner_ttl_ms=3_000,
+        limits=LIMITS,
+        drain_s=drain_s,
+    )
+
+
+async def _until(check: object, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def _pending(redis: Redis) -> int:
+    total = 0
+    for partition in range(PARTITIONS):
+        summary = await redis.xpending(partition_keys(partition).stream, GROUP)
+        total += int(summary["pending"])
+    return total
+
+
+async def test_the_partitions_drain_together_and_every_current_entry_finishes(redis_client: Redis) -> None:
+    inbox = Inbox(redis_client, PARTITIONS)
+    handler = SlowHandler(seconds=1.0)
+    pool = workers(redis_client, inbox, handler, drain_s=1.8)
+    await pool.start()
+    people = one_person_per_partition()
+    await inbox.append([NewEntry("m", person, b"{}") for person in people for _ in range(2)])  # two each
+    await _until(lambda: handler.started == set(people))
+    started = time.monotonic()
+    await pool.stop()
+    took = time.monotonic() - started
+    # each person's current entry finished and was acknowledged; the second stays pending for the next owner.
+    # One partition after the other, those not yet stopping would go on to their second entries meanwhile.
+    assert sorted(handler.finished) == sorted(people)
+    assert await _pending(redis_client) == len(people)
+    assert took < 1.8 + 1.0, took
+
+
+async def test_a_stop_that_cannot_finish_is_given_up_and_leaves_the_entries_pending(redis_client: Redis) -> None:
+    inbox = Inbox(redis_client, PARTITIONS)
+    handler = SlowHandler(seconds=0.0)
+    pool = workers(redis_client, inbox, handler, drain_s=0.2)
+    await pool.start()
+    hang = asyncio.Event()
+
+    async def never() -> None:  # a shutdown step that never returns (a cancellation dropped, a wait not bounded)
+        await hang.wait()
+
+    pool.ownership.leave = never  # type: ignore[method-assign]
+    stream = inbox.stream_for("263770000001")
+    await redis_client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    started = time.monotonic()
+    await asyncio.wait_for(pool.stop(grace_s=0.5), timeout=5)
+    assert time.monotonic() - started < 0.2 + 0.5 + 1.0
+    # nothing is read after the stop: a later entry waits in Redis for the next owner
+    await inbox.append([NewEntry("m", "263770000001", b"{}")])
+    await asyncio.sleep(0.5)
+    assert handler.finished == []
+    groups = await redis_client.xinfo_groups(stream)
+    assert groups[0]["lag"] + groups[0]["pending"] >= 1
+    hang.set()
