@@ -16,9 +16,8 @@ from typing import Protocol
 import aiohttp
 import httpx
 
-MAX_SENDS_IN_FLIGHT = 512
-"""Concurrent Cloud API requests per process (WHATSAPP_MAX_CONNECTIONS): at Meta's ~300 ms a send, 1,000 messages a
-second with a read receipt each need about 600 requests open at once across the processes."""
+from app.config import MAX_SENDS_IN_FLIGHT
+
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 10.0
 

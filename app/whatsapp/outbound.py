@@ -22,10 +22,9 @@ import orjson
 import structlog
 from pydantic import SecretStr
 
-from app.config import WHATSAPP_API_VERSION, Settings
+from app.config import MAX_SENDS_IN_FLIGHT, WHATSAPP_API_VERSION, Settings
 from app.masking import mask_phone
 from app.whatsapp.graph_http import (
-    MAX_SENDS_IN_FLIGHT,
     AiohttpGraphHttp,
     GraphAnswer,
     GraphHttp,
