@@ -44,6 +44,7 @@ def two_services(tmp: Path, url: str, graph: Proc, **settings: object) -> tuple[
         b.stop()
         raise
     r = sync_redis.Redis.from_url(url)
+
     # Both alive and the partitions shared out: 4 each.
     def shared() -> bool:
         owners = [r.get(partition_keys(p).owner) for p in range(PARTITIONS)]

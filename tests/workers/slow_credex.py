@@ -40,4 +40,3 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await asyncio.sleep(HOLD[path])
     keep = [(k.encode(), v.encode()) for k, v in upstream.headers.items() if k.lower() not in ("content-length",)]
     await answer(send, upstream.status_code, keep, upstream.content)
-
