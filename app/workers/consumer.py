@@ -76,6 +76,7 @@ class PartitionConsumer:
         self._queued: set[str] = set()
         self._acks: list[str] = []
         self._ack_scheduled = False
+        self._ack_writes: set[asyncio.Future[None]] = set()
         self._reader: asyncio.Task[None] | None = None
         self._stopping = False
         self._last_trim = time.monotonic()
@@ -94,7 +95,7 @@ class PartitionConsumer:
 
     async def stop(self, drain_s: float) -> None:
         """Stop reading; let each person's current entry finish (at most `drain_s`); what is left stays pending
-        for the next owner. Acks already due are flushed."""
+        for the next owner. Acks already due are written before it returns."""
         self._stopping = True
         if self._reader is not None:
             self._reader.cancel()
@@ -106,6 +107,8 @@ class PartitionConsumer:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
         await self._flush_acks()
+        # and the acks already on their way: returned before they landed, the next owner would handle them again
+        await asyncio.gather(*self._ack_writes, return_exceptions=True)
 
     def abandon(self) -> None:
         """A stop that could not finish: stop reading and handling without waiting; what is held stays pending."""
@@ -267,7 +270,12 @@ class PartitionConsumer:
         self._acks.append(entry_id)
         if not self._ack_scheduled:
             self._ack_scheduled = True
-            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._flush_acks()))
+            asyncio.get_running_loop().call_soon(self._start_ack_write)
+
+    def _start_ack_write(self) -> None:
+        write = asyncio.ensure_future(self._flush_acks())
+        self._ack_writes.add(write)
+        write.add_done_callback(self._ack_writes.discard)
 
     async def _flush_acks(self) -> None:
         self._ack_scheduled = False
