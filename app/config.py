@@ -11,10 +11,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 WHATSAPP_API_VERSION = "v25.0"
+"""The Graph API version we send to and read from: released 18 Feb 2026, served until 29 Jul 2028."""
 MAX_SENDS_IN_FLIGHT = 512
 """Concurrent Cloud API requests per process (WHATSAPP_MAX_CONNECTIONS): at Meta's ~300 ms a send, 1,000 messages a
 second with a read receipt each need about 600 requests open at once across the processes."""
-"""The Graph API version we send to and read from: released 18 Feb 2026, served until 29 Jul 2028."""
 
 
 class Settings(BaseSettings):
