@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from redis.asyncio import Redis
 
@@ -57,9 +58,9 @@ def workers(redis: Redis, inbox: Inbox, handler: SlowHandler, drain_s: float) ->
     )
 
 
-async def _until(check: object, within: float = 10.0) -> None:
+async def _until(check: Callable[[], bool], within: float = 10.0) -> None:
     deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, "not reached in time"
         await asyncio.sleep(0.02)
 

@@ -126,7 +126,7 @@ class PartitionConsumer:
                 await self._take_over()
                 await self._read(cursor="0")
                 failures = 0
-                if self._shared is not None and not self._stopping:
+                if self._shared is not None:
                     await self._shared.follow(self)  # until stop() cancels it; raises when the shared read failed
                 while not self._stopping:
                     await self._read(cursor=">")

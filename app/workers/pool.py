@@ -101,6 +101,7 @@ class Workers:
         are pending in Redis and the replies in the outboxes, taken over once this process's leases run out."""
         self._stopping.set()
         stopping = asyncio.get_running_loop().create_task(self._stop(), name="inbox-stop")
+        # asyncio.wait, not wait_for: wait_for would wait for the cancelled stop to end, which is what may not happen
         done, _ = await asyncio.wait({stopping}, timeout=self.drain_s + grace_s)
         if not done:
             stopping.cancel()
