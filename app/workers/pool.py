@@ -105,11 +105,12 @@ class Workers:
         done, _ = await asyncio.wait({stopping}, timeout=self.drain_s + grace_s)
         if not done:
             stopping.cancel()
-            for consumer in [*self.consumers.values(), *self._leaving]:
+            abandoned = [*self.consumers.values(), *self._leaving]
+            for consumer in abandoned:
                 consumer.abandon()
             if self.shared is not None:
                 self.shared.abandon()
-            log.error("workers_stop_timed_out", seconds=self.drain_s + grace_s, partitions=len(self.consumers))
+            log.error("workers_stop_timed_out", seconds=self.drain_s + grace_s, partitions=len(abandoned))
             return
         stopping.result()
         log.info("workers_stopped", process=self.process_id)
