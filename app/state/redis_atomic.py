@@ -90,8 +90,6 @@ class RedisAtomic:
             return await coro
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StateUnavailable(f"state store unreachable: {type(exc).__name__}") from exc
-        except RuntimeError as exc:  # uvloop, writing to a socket that died (redis-py then drops the connection)
-            raise StateUnavailable(f"state store unreachable: {type(exc).__name__}") from exc
         except RedisError as exc:
             raise StateUnavailable(f"state store error: {type(exc).__name__}: {exc}") from exc
 

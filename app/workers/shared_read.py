@@ -97,11 +97,13 @@ class SharedReader:
                 client = await self._connection()
                 reply: Any = await client.xreadgroup(GROUP, self.name, streams, count=READ_COUNT, block=self.block_ms)
                 self.reads += 1
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # every follower starts over: none may wait for a read that is gone
+                if not isinstance(exc, RedisError | OSError):
+                    log.exception("inbox_shared_read_crashed")  # a bug, not a lost connection
                 self._client_id = None
                 await self._finish_read()
                 self._fail(exc)
-                continue
+                continue  # no follower is left: the loop ends, the next follow starts a new read
             except BaseException:
                 await self._finish_read()
                 raise
