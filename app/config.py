@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     inbox_block_ms: int = Field(1_000, ge=10, le=30_000)
     inbox_max_attempts: int = Field(20, ge=1, le=1_000)
     inbox_in_flight: int = Field(512, ge=1, le=100_000)
+    inbox_lag_gate_ms: float = Field(10.0, ge=0, le=1_000)
+    """New entries start only while the event loop runs this close to time (app/workers/loop_gate.py); 0: off."""
     inbox_drain_seconds: float = Field(10.0, ge=0, le=300)
     reply_outbox_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
     whatsapp_mark_read: bool = True

@@ -106,6 +106,7 @@ def create_app(
             ),
             drain_s=settings.inbox_drain_seconds,
             batcher=store.redis_atomic.batcher,
+            lag_gate_s=settings.inbox_lag_gate_ms / 1000,
         )
         app.state.redis = client
         app.state.store = store

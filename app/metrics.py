@@ -66,6 +66,15 @@ class Metrics:
         self.inbox_retries = Counter(
             "inbox_retries", "Inbox entries retried after a failure, by cause", ["cause"], registry=r
         )
+        self.loop_lag = Histogram(
+            "event_loop_lag_seconds",
+            "How late the event loop woke a 5 ms sleep (the inbox gate's measure, INBOX_LAG_GATE_MS)",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=r,
+        )
+        self.inbox_gate_waits = Counter(
+            "inbox_gate_waits", "Entries that waited for the event loop to catch up before starting", registry=r
+        )
         self.dead_replies = Counter("reply_dead_letters", "Replies dead-lettered, by error code", ["code"], registry=r)
         self.messages = Counter("messages_handled", "Inbound messages handled, by type", ["type"], registry=r)
         self.duplicates = Counter(

@@ -25,6 +25,7 @@ from app.metrics import Metrics
 from app.state.batching import ScriptBatcher
 from app.state.errors import StateError, StateUnavailable
 from app.workers.entries import Entry, PoisonEntry
+from app.workers.loop_gate import LoopGate
 from app.workers.shared_read import READ_COUNT, SharedReader
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class PartitionConsumer:
         metrics: Metrics,
         *,
         slots: asyncio.Semaphore | None = None,
+        gate: LoopGate | None = None,
         batcher: ScriptBatcher | None = None,
         shared: SharedReader | None = None,
     ) -> None:
@@ -69,6 +71,7 @@ class PartitionConsumer:
         self.limits = limits
         self.metrics = metrics
         self._slots = slots or asyncio.Semaphore(limits.in_flight)
+        self._gate = gate
         self._batcher = batcher if batcher is not None else ScriptBatcher(redis)
         self._shared = shared
         self._queues: dict[str, deque[Entry]] = {}
@@ -201,6 +204,10 @@ class PartitionConsumer:
     async def _dispatch(self, entry: Entry) -> None:
         if entry.id in self._queued:
             return
+        if self._gate is not None:
+            if not self._gate.open:
+                self.metrics.inbox_gate_waits.inc()
+            await self._gate.admit()  # bounded: the webhook's POSTs first while the event loop runs late
         await self._slots.acquire()  # bounded: at most `in_flight` entries held in memory
         self._queued.add(entry.id)
         self._queues.setdefault(entry.channel_id, deque()).append(entry)

@@ -22,6 +22,7 @@ from app.inbox.scripts import InboxScripts
 from app.metrics import Metrics
 from app.state.batching import ScriptBatcher
 from app.workers.consumer import ConsumerLimits, Handler, PartitionConsumer
+from app.workers.loop_gate import LoopGate
 from app.workers.ownership import Ownership
 from app.workers.shared_read import SharedReader
 
@@ -48,10 +49,11 @@ class Workers:
         drain_s: float,
         batcher: ScriptBatcher | None = None,
         shared_read: bool | None = None,
+        lag_gate_s: float = 0.0,
     ) -> None:
         """`batcher`: the state store's, so that the partitions' acks share the pipeline of each tick.
         `shared_read`: one read for all owned partitions (app/workers/shared_read.py); by default unless `redis`
-        is a cluster client, whose partitions live in different slots."""
+        is a cluster client, whose partitions live in different slots. `lag_gate_s`: app/workers/loop_gate.py."""
         self.redis = redis
         self.batcher = batcher
         self.handler = handler
@@ -68,6 +70,7 @@ class Workers:
         self.slots = asyncio.Semaphore(limits.in_flight)
         """Entries held in memory by this process, all partitions together: the backlog waits in the inbox
         (durable, ordered), and the webhook keeps its share of the event loop under load."""
+        self.gate = LoopGate(lag_gate_s, metrics.loop_lag)
         self.ownership = Ownership(
             redis,
             scripts,
@@ -83,6 +86,7 @@ class Workers:
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
+        self.gate.start()
         await self.ownership.tick()
         self._loop = asyncio.get_running_loop().create_task(self._run(), name="inbox-ownership")
 
@@ -121,6 +125,7 @@ class Workers:
         await self.ownership.leave()
         if self.shared is not None:
             await self.shared.close()
+        await self.gate.stop()
 
     async def _gained(self, partition: int) -> None:
         consumer = PartitionConsumer(
@@ -131,6 +136,7 @@ class Workers:
             self.limits,
             self.metrics,
             slots=self.slots,
+            gate=self.gate,
             batcher=self.batcher,
             shared=self.shared,
         )

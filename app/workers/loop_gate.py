@@ -1,0 +1,91 @@
+"""The gate a consumer passes before it starts an entry: the webhook keeps the event loop when the CPU is short.
+
+A POST is answered once its updates are in the inbox, in a handful of event-loop turns; the workers' entries
+share that loop. Under a load the process cannot keep up with, hundreds of entries started at once make every
+turn long, and Meta's POSTs wait in line behind them (bench/RESULTS.md: ack p50 70-89 ms in a saturating
+closed loop). Nothing is gained by starting entries faster than the CPU can run them: the backlog is better
+kept in the inbox, durable and ordered, than in the loop's ready queue.
+
+So the gate measures how late the loop wakes a short sleep (its lag) and admits new entries only while that lag
+is under INBOX_LAG_GATE_MS, at most `burst` per measure, so that a freed gate does not let a whole read batch
+in at once. Entries already started are never held. Every wait is bounded (`max_wait_s`): the workers always
+make progress, however busy the loop is with something else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from prometheus_client import Histogram
+
+INTERVAL_S = 0.005
+MAX_WAIT_S = 0.25
+BURST = 32
+
+
+class LoopGate:
+    def __init__(
+        self,
+        threshold_s: float,
+        lag_seconds: Histogram | None = None,
+        *,
+        interval_s: float = INTERVAL_S,
+        max_wait_s: float = MAX_WAIT_S,
+        burst: int = BURST,
+    ) -> None:
+        """`threshold_s` 0: the gate is open, always (and measures nothing)."""
+        self.threshold_s = threshold_s
+        self.interval_s = interval_s
+        self.max_wait_s = max_wait_s
+        self.burst = burst
+        self.lag_s = 0.0
+        self._lag_seconds = lag_seconds
+        self._admitted = 0
+        self._measured: asyncio.Event = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def open(self) -> bool:
+        return self._task is None or (self.lag_s <= self.threshold_s and self._admitted < self.burst)
+
+    def start(self) -> None:
+        if self.threshold_s > 0 and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._measure(), name="inbox-loop-gate")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._measured.set()  # nobody waits for a measure that will not come
+
+    async def admit(self) -> None:
+        """Return when a new entry may start: at once while the loop keeps time, else after a measure that
+        says so, or after `max_wait_s` at most."""
+        if self.open:
+            self._admitted += 1
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_wait_s
+        while not self.open:
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(left):
+                    await self._measured.wait()
+        self._admitted += 1
+
+    async def _measure(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await asyncio.sleep(self.interval_s)
+            self.lag_s = max(0.0, loop.time() - started - self.interval_s)
+            if self._lag_seconds is not None:
+                self._lag_seconds.observe(self.lag_s)
+            self._admitted = 0
+            self._measured.set()  # every waiter looks again; the first `burst` of them pass
+            self._measured = asyncio.Event()

@@ -1,0 +1,83 @@
+"""The gate before a new entry starts: shut while the event loop runs late (a hog that blocks it for 30 ms at a
+time), open again once the loop keeps time, never shut for longer than its bound, and a freed gate lets a
+burst in, not a whole read batch."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from app.metrics import Metrics
+from app.workers.loop_gate import LoopGate
+
+
+async def _hog(seconds: float, block_s: float = 0.03) -> None:
+    """Keep the event loop busy the way hundreds of started entries do: long turns, one after the other."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        time.sleep(block_s)
+        await asyncio.sleep(0)
+
+
+async def test_no_entry_starts_while_the_loop_runs_late_and_each_waits_at_most_its_bound() -> None:
+    metrics = Metrics()
+    gate = LoopGate(0.010, metrics.loop_lag, max_wait_s=0.2)
+    gate.start()
+    await asyncio.sleep(0.02)
+    hog = asyncio.create_task(_hog(0.6))
+    await asyncio.sleep(0.1)  # the gate has measured the lag
+    assert not gate.open
+    started = time.monotonic()
+    await gate.admit()
+    waited = time.monotonic() - started
+    assert 0.15 <= waited < 0.35  # held while the loop was late, released by its bound
+    await hog
+    await asyncio.sleep(0.03)
+    assert gate.open
+    started = time.monotonic()
+    await gate.admit()
+    assert time.monotonic() - started < 0.01
+    await gate.stop()
+    lags = metrics.registry.get_sample_value("event_loop_lag_seconds_count")
+    assert lags is not None and lags > 5
+
+
+async def test_a_freed_gate_lets_a_burst_in_not_a_whole_batch() -> None:
+    gate = LoopGate(0.010, burst=8)
+    gate.start()
+    await asyncio.sleep(0.02)
+    admitted: list[int] = []
+
+    async def entry(n: int) -> None:
+        await gate.admit()
+        admitted.append(n)
+
+    tasks = [asyncio.create_task(entry(n)) for n in range(40)]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert 1 <= len(admitted) <= 8  # the rest wait for the next measure, 5 ms on
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=2)
+    assert sorted(admitted) == list(range(40))
+    await gate.stop()
+
+
+async def test_a_gate_of_zero_is_always_open() -> None:
+    gate = LoopGate(0.0)
+    gate.start()
+    for _ in range(1_000):
+        await gate.admit()
+    assert gate.open
+    await gate.stop()
+
+
+async def test_a_stopped_gate_holds_no_one() -> None:
+    gate = LoopGate(0.010, max_wait_s=30)
+    gate.start()
+    await asyncio.sleep(0.02)
+    hog = asyncio.create_task(_hog(0.2))
+    await asyncio.sleep(0.1)
+    waiter = asyncio.create_task(gate.admit())
+    await asyncio.sleep(0.01)
+    await gate.stop()
+    await asyncio.wait_for(waiter, timeout=1)
+    await hog
