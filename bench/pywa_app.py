@@ -28,7 +28,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
 try:
-    from pywa_async import WhatsApp, filters, types
+    from pywa_async import filters
+    from pywa_async.client import WhatsApp
+    from pywa_async.types import Message
 except ImportError as exc:  # pragma: no cover - the bench checks this before it starts the server
     raise SystemExit('pywa is not installed: .venv/bin/pip install "pywa==4.5.*"') from exc
 
@@ -52,8 +54,8 @@ stub = httpx.URL(os.environ["BENCH_STUB_URL"])
 session.base_url = session.base_url.copy_with(scheme=stub.scheme, host=stub.host, port=stub.port)
 
 
-@wa.on_message(filters.text)
-async def echo(client: WhatsApp, msg: types.Message) -> None:
+@wa.on_message(filters.text)  # type: ignore[untyped-decorator]  # pywa_async is not followed (pyproject)
+async def echo(client: WhatsApp, msg: Message) -> None:
     if TYPING:
         await msg.indicate_typing()
     await msg.reply_text(f"echo: {msg.text}")

@@ -195,7 +195,7 @@ async def sample_loop(
             now = time.monotonic()
             text = (await client.get(f"{ctx['service_url']}/metrics")).text
             count = (await client.get(f"{ctx['stub_url']}/count")).json()
-            info: dict[str, Any] = ctx["redis"].info("memory")  # type: ignore[assignment]
+            info: dict[str, Any] = ctx["redis"].info("memory")
             handled = metric(text, "messages_handled_total")
             samples.append(
                 {

@@ -15,7 +15,7 @@ from app.state.models import ConversationState
 TTL_S = 300
 
 
-def _work(raw: bytes | None, channel: str) -> ConversationState:
+def _work(raw: bytes | str | None, channel: str) -> ConversationState:
     state = ConversationState.model_validate_json(raw) if raw else ConversationState.fresh(channel)
     data = dict(state.flow_data.data)
     data["count"] = int(data.get("count", 0)) + 1
@@ -43,7 +43,7 @@ class WatchMultiReference:
             try:
                 async with self.redis.pipeline(transaction=True) as pipe:
                     await pipe.watch(key)
-                    pipe.multi()
+                    pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.set(key, payload, ex=TTL_S)
                     await pipe.execute()
                 return

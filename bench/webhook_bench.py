@@ -99,7 +99,7 @@ def redis_pid(client: Redis, known: int | None) -> int | None:
     """The server's PID, to measure its CPU: known for a private server, else asked (if it runs on this host)."""
     if known is not None:
         return known
-    info: dict[str, Any] = client.info("server")  # type: ignore[assignment]
+    info: dict[str, Any] = client.info("server")
     pid = info.get("process_id")
     return int(pid) if pid and Path(f"/proc/{pid}").exists() else None
 
@@ -217,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         "versions": {p: version(p) for p in ("pywa", "uvicorn", "fastapi", "httpx", "aiohttp", "redis", "uvloop")},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    redis = "private redis-server" if args.redis_url is None else "given by --redis-url"
-    report = {"meta": meta, "args": vars(args) | {"output": str(args.output), "redis_url": redis}, "rows": rows}
+    where = "private redis-server" if args.redis_url is None else "given by --redis-url"
+    report = {"meta": meta, "args": vars(args) | {"output": str(args.output), "redis_url": where}, "rows": rows}
     args.output.write_text(json.dumps(report, indent=2))
     print(f"written {args.output}")
     return 0

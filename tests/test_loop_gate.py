@@ -15,7 +15,7 @@ async def _hog(seconds: float, block_s: float = 0.03) -> None:
     """Keep the event loop busy the way hundreds of started entries do: long turns, one after the other."""
     until = time.monotonic() + seconds
     while time.monotonic() < until:
-        time.sleep(block_s)
+        time.sleep(block_s)  # noqa: ASYNC251 - the point: a turn that blocks the event loop
         await asyncio.sleep(0)
 
 
