@@ -113,12 +113,14 @@ class PartitionConsumer:
         # and the acks already on their way: returned before they landed, the next owner would handle them again
         await asyncio.gather(*self._ack_writes, return_exceptions=True)
 
-    def abandon(self) -> None:
-        """A stop that could not finish: stop reading and handling without waiting; what is held stays pending."""
+    def abandon(self) -> list[asyncio.Task[None]]:
+        """A stop that could not finish: stop reading and handling without waiting; what is held stays pending.
+        Returns the tasks cancelled, for the caller to give a moment to end."""
         self._stopping = True
-        for task in [self._reader, *self._tasks.values()]:
-            if task is not None:
-                task.cancel()
+        tasks = [task for task in [self._reader, *self._tasks.values()] if task is not None]
+        for task in tasks:
+            task.cancel()
+        return tasks
 
     # -- reading ---------------------------------------------------------------------------------------
     async def _read_loop(self) -> None:
@@ -212,7 +214,9 @@ class PartitionConsumer:
         self._queued.add(entry.id)
         self._queues.setdefault(entry.channel_id, deque()).append(entry)
         if entry.channel_id not in self._tasks:
-            task = asyncio.get_running_loop().create_task(self._person(entry.channel_id))
+            task = asyncio.get_running_loop().create_task(
+                self._person(entry.channel_id), name=f"inbox-p{self.partition}-person"
+            )
             self._tasks[entry.channel_id] = task
 
     # -- one person ------------------------------------------------------------------------------------

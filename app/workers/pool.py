@@ -33,6 +33,8 @@ log = structlog.get_logger(__name__)
 
 STOP_GRACE_S = 10.0
 """How much longer than INBOX_DRAIN_SECONDS a stop may take: reads in flight return, acks, leases given back."""
+ABANDON_WAIT_S = 1.0
+"""After a stop was given up, how long its cancelled tasks get to end (a cancellation may be dropped: bounded)."""
 
 
 class Workers:
@@ -110,11 +112,13 @@ class Workers:
         if not done:
             stopping.cancel()
             abandoned = [*self.consumers.values(), *self._leaving]
-            for consumer in abandoned:
-                consumer.abandon()
+            tasks = {stopping, *(task for consumer in abandoned for task in consumer.abandon())}
             if self.shared is not None:
-                self.shared.abandon()
+                tasks.update(self.shared.abandon())
             log.error("workers_stop_timed_out", seconds=self.drain_s + grace_s, partitions=len(abandoned))
+            # a moment for the cancelled tasks to end, so that the pool they use is not closed under them
+            await asyncio.wait(tasks, timeout=ABANDON_WAIT_S)
+            await self.gate.stop()
             return
         stopping.result()
         log.info("workers_stopped", process=self.process_id)

@@ -76,10 +76,12 @@ class SharedReader:
                 async with self._read_done:
                     await self._read_done.wait_for(lambda: follower.stream not in self._reading)
 
-    def abandon(self) -> None:
+    def abandon(self) -> list[asyncio.Task[None]]:
         """A stop that could not finish: end the read without waiting (see Workers.stop)."""
-        if self._task is not None:
-            self._task.cancel()
+        if self._task is None:
+            return []
+        self._task.cancel()
+        return [self._task]
 
     async def close(self) -> None:
         if self._task is not None:
