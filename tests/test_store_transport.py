@@ -109,3 +109,21 @@ def test_the_shared_inbox_read_goes_on_over_dead_sockets(real_redis_url: str) ->
             await redis.aclose()
 
     uvloop.run(scenario())
+
+
+def test_every_kind_of_redis_url_and_every_cluster_node_gets_the_lost_aware_connection() -> None:
+    from app.state.connection import LostAwareConnection, LostAwareSSLConnection, LostAwareUnixConnection
+
+    wanted = {
+        "redis://127.0.0.1:6379/3": LostAwareConnection,
+        "rediss://127.0.0.1:6390/0": LostAwareSSLConnection,
+        "unix:///tmp/redis-test.sock": LostAwareUnixConnection,
+    }
+    for url, cls in wanted.items():
+        assert build_redis(make_settings(redis_url=url)).connection_pool.connection_class is cls, url
+    cluster: Any = build_redis(
+        make_settings(redis_url="redis://127.0.0.1:7000,redis://127.0.0.1:7001", redis_cluster=True)
+    )
+    startup = [node.connection_class for node in cluster.nodes_manager.startup_nodes.values()]
+    assert startup == [LostAwareConnection, LostAwareConnection]  # RedisCluster rebuilds them: ours must survive
+    assert cluster.nodes_manager.connection_kwargs["connection_class"] is LostAwareConnection  # slot map, MOVED

@@ -55,6 +55,7 @@ def workers(redis: Redis, inbox: Inbox, handler: SlowHandler, drain_s: float) ->
         owner_ttl_ms=3_000,
         limits=LIMITS,
         drain_s=drain_s,
+        lag_gate_s=0.010,  # as in the service: its measure must end with the stop too
     )
 
 

@@ -7,14 +7,14 @@ from typing import Any, cast
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode
-from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, parse_url
+from redis.asyncio.connection import SSLConnection, parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from app.config import Settings, redis_node_urls
 from app.state.atomic import AtomicStateManager
 from app.state.cluster_client import QueuedCluster
-from app.state.connection import connection_class
+from app.state.connection import lost_aware
 from app.state.redis_atomic import RedisAtomic
 from app.state.store import StateStore
 from app.state.validator import StateValidator
@@ -46,7 +46,7 @@ def build_redis(settings: Settings) -> Redis:
     if settings.redis_cluster:
         return build_cluster(settings)
     url_options = parse_url(settings.redis_url)
-    url_options["connection_class"] = _lost_aware(url_options.get("connection_class"))
+    url_options["connection_class"] = lost_aware(url_options.get("connection_class"))
     defaults: dict[str, Any] = {
         "max_connections": settings.redis_max_connections,
         "timeout": settings.redis_socket_timeout,
@@ -59,14 +59,6 @@ def build_redis(settings: Settings) -> Redis:
     }
     pool = BlockingConnectionPool(**{**defaults, **url_options})  # the URL's own options win, as with from_url
     return Redis(connection_pool=pool)
-
-
-def _lost_aware(url_class: type[AbstractConnection] | None) -> type[AbstractConnection]:
-    """The URL's connection class, with a write to a dead socket reported as a lost connection (connection.py);
-    a unix socket keeps redis-py's own."""
-    if url_class is None or url_class is Connection or url_class is SSLConnection:
-        return connection_class(ssl=url_class is SSLConnection)
-    return url_class
 
 
 def build_cluster(settings: Settings) -> Redis:
@@ -82,11 +74,7 @@ def build_cluster(settings: Settings) -> Redis:
     parsed = [parse_url(url) for url in urls]
     first = dict(parsed[0])  # the URL's own options (password, timeouts in the query string) win, as for one node
     ssl = first.pop("connection_class", None) is SSLConnection
-    lost_aware = connection_class(ssl)
-    nodes = [
-        ClusterNode(str(p.get("host", "localhost")), int(p.get("port", 6379)), connection_class=lost_aware)
-        for p in parsed
-    ]
+    nodes = [ClusterNode(str(p.get("host", "localhost")), int(p.get("port", 6379))) for p in parsed]
     options: dict[str, Any] = {
         # Per node; a burst beyond it waits for a free one, as on a single server.
         "max_connections": settings.redis_max_connections,
@@ -101,8 +89,12 @@ def build_cluster(settings: Settings) -> Redis:
         first.pop(key, None)
     # Waits for a free connection (up to REDIS_SOCKET_TIMEOUT) instead of failing a burst: cluster_client.py.
     cluster = QueuedCluster(startup_nodes=nodes, ssl=ssl, wait_s=settings.redis_socket_timeout, **{**options, **first})
-    # the nodes the slot map names later: RedisCluster sets SSLConnection itself when ssl=True
-    cluster.nodes_manager.connection_kwargs["connection_class"] = lost_aware
+    # The service's connection class for every node (connection.py): the startup nodes RedisCluster rebuilt from
+    # ours, and those the slot map or a MOVED names later (it sets SSLConnection itself when ssl=True).
+    node_class = lost_aware(SSLConnection if ssl else None)
+    cluster.nodes_manager.connection_kwargs["connection_class"] = node_class
+    for node in cluster.nodes_manager.startup_nodes.values():
+        node.connection_class = node_class  # type: ignore[assignment]
     return cast(Redis, cluster)
 
 

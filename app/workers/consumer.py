@@ -198,6 +198,8 @@ class PartitionConsumer:
 
     async def _take_rows(self, rows: list[Any]) -> None:
         for entry_id, fields in rows:
+            if self._stopping:
+                return  # stopped while this batch waited for the gate or a slot: the rest stays pending
             if fields:  # a pending entry trimmed away reads as an empty record
                 await self._dispatch(Entry.from_stream(entry_id, fields))
             else:
@@ -210,7 +212,10 @@ class PartitionConsumer:
             if not self._gate.open:
                 self.metrics.inbox_gate_waits.inc()
             await self._gate.admit()  # bounded: the webhook's POSTs first while the event loop runs late
-        await self._slots.acquire()  # bounded: at most `in_flight` entries held in memory
+        await self._slots.acquire()
+        if self._stopping:  # stopped meanwhile: left pending for the next owner, no task started after stop()
+            self._slots.release()
+            return  # bounded: at most `in_flight` entries held in memory
         self._queued.add(entry.id)
         self._queues.setdefault(entry.channel_id, deque()).append(entry)
         if entry.channel_id not in self._tasks:

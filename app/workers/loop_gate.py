@@ -54,17 +54,17 @@ class LoopGate:
 
     @property
     def open(self) -> bool:
-        return self._task is None or self._admitted < self._quota
+        return self._task is None or self._task.done() or self._admitted < self._quota
 
     def start(self) -> None:
         if self.threshold_s > 0 and self._task is None:
+            self._admitted, self._quota, self._measured = 0, self.burst, asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._measure(), name="inbox-loop-gate")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.gather(self._task, return_exceptions=True)  # a cancellation of the caller still propagates
             self._task = None
         self._measured.set()  # nobody waits for a measure that will not come
 

@@ -88,8 +88,8 @@ class Workers:
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        self.gate.start()
         await self.ownership.tick()
+        self.gate.start()
         self._loop = asyncio.get_running_loop().create_task(self._run(), name="inbox-ownership")
 
     async def _run(self) -> None:
