@@ -3,6 +3,7 @@ free loopback port, started and stopped (or killed with SIGKILL) by PID."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -161,6 +162,16 @@ def wait_for(predicate: Any, within: float, step: float = 0.05) -> bool:
         if predicate():
             return True
         time.sleep(step)
+    return bool(predicate())
+
+
+async def wait_for_async(predicate: Any, within: float, step: float = 0.02) -> bool:
+    """`wait_for` inside an event loop: the loop goes on while it waits."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(step)
     return bool(predicate())
 
 

@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from app.metrics import Metrics
 from app.workers.loop_gate import LoopGate
-
-
-async def _until(check: Callable[[], bool], within: float = 2.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "not reached in time"
-        await asyncio.sleep(0.005)
+from tests.procs import wait_for_async
 
 
 async def _hog(seconds: float, block_s: float = 0.03) -> None:
@@ -29,7 +22,7 @@ async def _hog(seconds: float, block_s: float = 0.03) -> None:
 
 async def test_while_the_loop_runs_late_fewer_entries_start_and_none_waits_past_its_bound() -> None:
     metrics = Metrics()
-    gate = LoopGate(0.010, metrics.loop_lag, max_wait_s=0.2)
+    gate = LoopGate(0.010, metrics.loop_lag, metrics.inbox_gate_waits, max_wait_s=0.2)
     gate.start()
     await asyncio.sleep(0.02)
     assert gate.quota == gate.burst
@@ -49,13 +42,15 @@ async def test_while_the_loop_runs_late_fewer_entries_start_and_none_waits_past_
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=1)
     assert max(admitted) < 0.45 and not hog.done()  # each waited at most its bound, the loop still late
     await hog
-    await _until(lambda: gate.open and gate.quota == gate.burst)  # the loop keeps time again
+    assert await wait_for_async(lambda: gate.open and gate.quota == gate.burst, within=2, step=0.005)  # on time again
     before = time.monotonic()
     await gate.admit()
     assert time.monotonic() - before < 0.01
     await gate.stop()
     lags = metrics.registry.get_sample_value("event_loop_lag_seconds_count")
     assert lags is not None and lags > 5
+    waits = metrics.registry.get_sample_value("inbox_gate_waits_total")
+    assert waits is not None and waits > 0  # the entries held while the loop was late were counted
 
 
 async def test_a_freed_gate_lets_a_burst_in_not_a_whole_batch() -> None:

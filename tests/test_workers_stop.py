@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from redis.asyncio import Redis
 
@@ -16,6 +15,7 @@ from app.metrics import Metrics
 from app.workers.consumer import ConsumerLimits
 from app.workers.entries import Entry
 from app.workers.pool import Workers
+from tests.procs import wait_for_async
 
 PARTITIONS = 4
 LIMITS = ConsumerLimits(block_ms=200, in_flight=64, max_attempts=3, handle_timeout_s=30)
@@ -59,13 +59,6 @@ def workers(redis: Redis, inbox: Inbox, handler: SlowHandler, drain_s: float) ->
     )
 
 
-async def _until(check: Callable[[], bool], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "not reached in time"
-        await asyncio.sleep(0.02)
-
-
 async def _pending(redis: Redis) -> int:
     total = 0
     for partition in range(PARTITIONS):
@@ -81,7 +74,7 @@ async def test_the_partitions_drain_together_and_every_current_entry_finishes(re
     await pool.start()
     people = one_person_per_partition()
     await inbox.append([NewEntry("m", person, b"{}") for person in people for _ in range(2)])  # two each
-    await _until(lambda: handler.started == set(people))
+    assert await wait_for_async(lambda: handler.started == set(people), within=10)
     started = time.monotonic()
     await pool.stop()
     took = time.monotonic() - started

@@ -209,13 +209,11 @@ class PartitionConsumer:
         if entry.id in self._queued:
             return
         if self._gate is not None:
-            if not self._gate.open:
-                self.metrics.inbox_gate_waits.inc()
             await self._gate.admit()  # bounded: the webhook's POSTs first while the event loop runs late
-        await self._slots.acquire()
+        await self._slots.acquire()  # bounded: at most `in_flight` entries held in memory
         if self._stopping:  # stopped meanwhile: left pending for the next owner, no task started after stop()
             self._slots.release()
-            return  # bounded: at most `in_flight` entries held in memory
+            return
         self._queued.add(entry.id)
         self._queues.setdefault(entry.channel_id, deque()).append(entry)
         if entry.channel_id not in self._tasks:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 
 INTERVAL_S = 0.005
 MAX_WAIT_S = 0.25
@@ -30,6 +30,7 @@ class LoopGate:
         self,
         threshold_s: float,
         lag_seconds: Histogram | None = None,
+        waits: Counter | None = None,
         *,
         interval_s: float = INTERVAL_S,
         max_wait_s: float = MAX_WAIT_S,
@@ -42,6 +43,7 @@ class LoopGate:
         self.burst = burst
         self.lag_s = 0.0
         self._lag_seconds = lag_seconds
+        self._waits = waits
         self._admitted = 0
         self._quota = burst
         self._measured: asyncio.Event = asyncio.Event()
@@ -74,6 +76,8 @@ class LoopGate:
         if self.open:
             self._admitted += 1
             return
+        if self._waits is not None:
+            self._waits.inc()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_wait_s
         while not self.open:
@@ -90,12 +94,11 @@ class LoopGate:
         while True:
             started = loop.time()
             await asyncio.sleep(self.interval_s)
-            self.lag_s = max(0.0, loop.time() - started - self.interval_s)
+            self.lag_s = lag = max(0.0, loop.time() - started - self.interval_s)
             if self._lag_seconds is not None:
-                self._lag_seconds.observe(self.lag_s)
+                self._lag_seconds.observe(lag)
             self._admitted = 0
             # late: fewer starts until the next measure, in proportion (none at all would stall the CPU in turns)
-            lag = self.lag_s
             self._quota = self.burst if lag <= self.threshold_s else max(1, int(self.burst * self.threshold_s / lag))
             self._measured.set()  # every waiter looks again; the first `quota` of them pass
             self._measured = asyncio.Event()

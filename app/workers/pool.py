@@ -72,7 +72,7 @@ class Workers:
         self.slots = asyncio.Semaphore(limits.in_flight)
         """Entries held in memory by this process, all partitions together: the backlog waits in the inbox
         (durable, ordered), and the webhook keeps its share of the event loop under load."""
-        self.gate = LoopGate(lag_gate_s, metrics.loop_lag)
+        self.gate = LoopGate(lag_gate_s, metrics.loop_lag, metrics.inbox_gate_waits)
         self.ownership = Ownership(
             redis,
             scripts,
