@@ -16,9 +16,12 @@ from redis.asyncio import Redis
 
 from app.inbox.inbox import Inbox, NewEntry
 from app.inbox.keys import GROUP, partition_keys
+from app.state.connection import LostAwareConnection, LostAwareSSLConnection, LostAwareUnixConnection
 from app.state.factory import build_redis, build_store
 from app.state.keys import channel_keys
+from app.workers.shared_read import SharedReader
 from tests.conftest import make_settings
+from tests.test_shared_read import Follower
 
 
 def test_a_dead_transport_under_uvloop_is_a_lost_connection_and_the_reply_ack_lands(real_redis_url: str) -> None:
@@ -75,24 +78,14 @@ def test_an_inbox_append_over_dead_sockets_is_stored_not_a_500(real_redis_url: s
 
 
 def test_the_shared_inbox_read_goes_on_over_dead_sockets(real_redis_url: str) -> None:
-    from app.workers.shared_read import SharedReader
-
-    stream = partition_keys(60 + uuid.uuid4().int % 20).stream
-
-    class Follower:
-        def __init__(self) -> None:
-            self.stream = stream
-            self.got = asyncio.Event()
-
-        async def take(self, rows: list[Any]) -> None:
-            if rows:
-                self.got.set()
+    partition = 60 + uuid.uuid4().int % 20
+    stream = partition_keys(partition).stream
 
     async def scenario() -> None:
         redis = build_redis(make_settings(redis_url=real_redis_url))
         writer = Redis.from_url(real_redis_url)  # the test's own commands: not over the dead sockets
         reader = SharedReader(redis, f"proc-{uuid.uuid4().hex[:6]}", block_ms=200)
-        follower = Follower()
+        follower = Follower(partition)
         try:
             await writer.xgroup_create(stream, GROUP, id="0", mkstream=True)
             await redis.ping()
@@ -112,8 +105,6 @@ def test_the_shared_inbox_read_goes_on_over_dead_sockets(real_redis_url: str) ->
 
 
 def test_every_kind_of_redis_url_and_every_cluster_node_gets_the_lost_aware_connection() -> None:
-    from app.state.connection import LostAwareConnection, LostAwareSSLConnection, LostAwareUnixConnection
-
     wanted = {
         "redis://127.0.0.1:6379/3": LostAwareConnection,
         "rediss://127.0.0.1:6390/0": LostAwareSSLConnection,
