@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
@@ -21,7 +20,7 @@ from app.flows.engine import Engine, FlowRunner
 from app.flows.registry import REGISTRY
 from app.flows.runner import TableRunner
 from app.inbox.inbox import Inbox
-from app.logs import configure_logging, register_secret
+from app.logs import configure_logging, get_logger, register_secret
 from app.metrics import Metrics
 from app.sender.dead import DeadLetters
 from app.sender.deliver import ReplyDelivery
@@ -36,7 +35,7 @@ from app.workers.consumer import ConsumerLimits
 from app.workers.handler import EntryHandler
 from app.workers.pool import Workers
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def create_app(

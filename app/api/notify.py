@@ -15,7 +15,6 @@ import secrets
 from typing import Annotated, Any, Literal
 
 import orjson
-import structlog
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Security, status
 from fastapi.openapi.models import Example
 from fastapi.security import APIKeyHeader
@@ -25,6 +24,7 @@ from app.api.deps import InboxDep, SettingsDep
 from app.api.rate import over_limit
 from app.credex.wiring import SANDBOX_KEY
 from app.inbox.inbox import NewEntry
+from app.logs import get_logger
 from app.masking import mask_phone
 from app.sender.replies import encode_replies
 from app.state.errors import StateError
@@ -32,7 +32,7 @@ from app.state.side_records import PersonNotes
 from app.whatsapp.messages import TEMPLATE_BODY_MAX, Template, fit
 from app.whatsapp.templates import CREDEX_NOTIFICATION, VIEW_OFFERS_PAYLOAD
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 router = APIRouter(tags=["credex-core"])
 
 TEMPLATE_NAME = CREDEX_NOTIFICATION.name

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import structlog
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from app.api.deps import InboxDep, MetricsDep, SettingsDep
 from app.api.webhook_docs import RECEIVE_OPENAPI, RECEIVE_RESPONSES, VERIFY_RESPONSES
 from app.api.webhook_receive import WebhookAck, receive_body
+from app.logs import get_logger
 from app.whatsapp.signature import verify_token_matches
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 router = APIRouter(tags=["whatsapp"])
 __all__ = ["WebhookAck", "router"]
 

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 import orjson
-import structlog
 from pydantic import BaseModel
 
 from app.config import Settings
 from app.inbox.inbox import Inbox, NewEntry
+from app.logs import get_logger
 from app.metrics import Metrics
 from app.state.errors import StateError
 from app.whatsapp.inbound import InvalidPayload, load_body
 from app.whatsapp.signature import SignatureCheck, verify_signature
 from app.whatsapp.split import split_body
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class WebhookAck(BaseModel):

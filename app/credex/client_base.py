@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
 import httpx
-import structlog
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from app.credex import jsonio
@@ -30,9 +29,10 @@ from app.credex.errors import (
     CredexWriteUnconfirmed,
 )
 from app.credex.models import CredexRequest, LoginResponse, PhoneRequest
+from app.logs import get_logger
 from app.masking import mask_phone
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)

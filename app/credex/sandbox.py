@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-import structlog
 from fastapi import FastAPI, Request, Response
 from pydantic import ValidationError
 
@@ -46,8 +45,9 @@ from app.credex.sandbox_notify import Notifier
 from app.credex.sandbox_seed import DEMO_SEED, SandboxSeed, seed_ledger
 from app.credex.sandbox_support import Clock, IdFactory, SandboxError, TokenFactory, utc_now
 from app.credex.sandbox_views import Handler, envelope, error_envelope
+from app.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _FIELD_CODES = {
     "phone": "INVALID_PHONE",

@@ -16,13 +16,13 @@ import asyncio
 from dataclasses import dataclass
 
 import httpx
-import structlog
 from starlette.types import ASGIApp
 
 from app.credex.sandbox_ledger import Credex, Ledger
 from app.credex.sandbox_support import money
+from app.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 NOTIFY_TIMEOUT_S = 10.0
 

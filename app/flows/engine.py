@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-import structlog
-
+from app.logs import get_logger
 from app.metrics import MESSAGE_TYPES, Metrics, known
 from app.state.errors import StateError
 from app.state.manager import StateManager
@@ -16,7 +15,7 @@ from app.state.store import StateStore
 from app.whatsapp.inbound import InboundMessage
 from app.whatsapp.messages import Text
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 FLOW_TYPES = frozenset({"text", "interactive", "button", "contacts"})
 """Message types a flow can read; every other type gets UNDERSTOOD and leaves the flow where it was."""

@@ -11,8 +11,6 @@ Before a step sees a message, the universal words are read (`app/flows/words.py`
 
 from __future__ import annotations
 
-import structlog
-
 from app.components.base import AWAIT, MAX_ATTEMPTS, TOO_MANY, StepContext, notice
 from app.components.handles import member_denom
 from app.components.shortcuts import looks_like_shortcut, parse_shortcut
@@ -21,6 +19,7 @@ from app.flows import choices
 from app.flows.progress import holds_answers, not_done
 from app.flows.table import Registry, Step
 from app.flows.words import Word, classify, normalize
+from app.logs import get_logger
 from app.metrics import Metrics
 from app.state.manager import StateManager
 from app.state.results import ValidationResult
@@ -28,7 +27,7 @@ from app.state.side_records import PersonNotes
 from app.whatsapp.inbound import InboundMessage
 from app.whatsapp.templates import CREDEX_NOTIFICATION, VIEW_OFFERS_PAYLOAD
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 REST_OUTCOMES = frozenset({"error"})
 CREDEX_DOWN = (

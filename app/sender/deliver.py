@@ -8,8 +8,7 @@ once (131047, outside the 24-hour window), becomes a dead letter with its reason
 
 from __future__ import annotations
 
-import structlog
-
+from app.logs import get_logger
 from app.metrics import Metrics, known_code
 from app.sender.dead import DeadLetters
 from app.sender.replies import UnreadableReply, decode_reply
@@ -17,7 +16,7 @@ from app.state.redis_atomic import RedisAtomic
 from app.whatsapp.messages import MarkRead
 from app.whatsapp.outbound import Sender, SendResult
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class ReplyDelivery:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.connection import SSLConnection, parse_url
@@ -12,6 +11,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from app.config import Settings, redis_node_urls
+from app.logs import get_logger
 from app.state.atomic import AtomicStateManager
 from app.state.cluster_client import QueuedCluster
 from app.state.connection import lost_aware
@@ -19,7 +19,7 @@ from app.state.redis_atomic import RedisAtomic
 from app.state.store import StateStore
 from app.state.validator import StateValidator
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 CLUSTER_RETRIES = 4

@@ -15,8 +15,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-import structlog
 
+from app.logs import get_logger
 from app.state.atomic import AtomicStateManager, new_token
 from app.state.errors import CommitRefused, CorruptState
 from app.state.local_locks import KeyedLocks
@@ -25,7 +25,7 @@ from app.state.models import ConversationState
 from app.state.redis_atomic import Duplicate, RedisAtomic
 from app.state.validator import StateValidator
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 EncodeReplies = Callable[[str, str, list[Any]], list[bytes]]
 """(channel, message id, queued replies) -> the JSON documents the reply outbox holds."""

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import structlog
 from pydantic import ValidationError
 
+from app.logs import get_logger
 from app.whatsapp.envelope import (
     FIELD_MESSAGES,
     OBJECT_WHATSAPP,
@@ -24,7 +24,7 @@ from app.whatsapp.envelope import (
     WebhookPayload,
 )
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 __all__ = [
     "ErrorInfo",

@@ -13,12 +13,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from app.logs import get_logger
 from app.whatsapp.templates import APPROVED
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 ELLIPSIS = "…"
 

@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 import httpx
 import orjson
-import structlog
 from pydantic import SecretStr
 
 from app.config import MAX_SENDS_IN_FLIGHT, WHATSAPP_API_VERSION, Settings
+from app.logs import get_logger
 from app.masking import mask_phone
 from app.whatsapp.graph_http import (
     AiohttpGraphHttp,
@@ -33,7 +33,7 @@ from app.whatsapp.graph_http import (
 )
 from app.whatsapp.messages import OutboundMessage
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PAIR_RATE_LIMIT = 131056
 """1 message per 6 s to one user; Meta's guidance is to retry after 4^X seconds."""

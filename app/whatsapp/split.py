@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
-import structlog
 from pydantic import BaseModel, ValidationError
 
 from app.channel_ids import CHANNEL_ID
+from app.logs import get_logger
 from app.whatsapp.envelope import FIELD_MESSAGES, Contact, Metadata, Value
 from app.whatsapp.inbound import REASON_MAX, InboundMessage, InboundStatus, _message, _status
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Kind = Literal["message", "status"]
 OTHER_FIELDS = frozenset(

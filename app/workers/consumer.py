@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from redis.exceptions import RedisError, ResponseError
 
 from app.inbox.keys import GROUP, partition_keys
+from app.logs import get_logger
 from app.metrics import Metrics
 from app.state.batching import ScriptBatcher
 from app.state.errors import StateError, StateUnavailable
@@ -31,7 +31,7 @@ from app.workers.shared_read import READ_COUNT, SharedReader
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Handler = Callable[[Entry], Awaitable[None]]
 TRIM_EVERY_S = 5.0

@@ -12,6 +12,7 @@ import structlog
 
 from app.channel_ids import CHANNEL_ID
 from app.flows.engine import Engine
+from app.logs import get_logger
 from app.masking import mask_phone
 from app.metrics import STATUSES, Metrics, known, known_code
 from app.sender.deliver import ReplyDelivery
@@ -21,7 +22,7 @@ from app.whatsapp.inbound import InboundMessage, InboundStatus
 from app.whatsapp.split import load_unit
 from app.workers.entries import Entry, PoisonEntry
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class UnreadableEntry(PoisonEntry):

@@ -15,16 +15,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-import structlog
 from redis.exceptions import RedisError
 
 from app.inbox.keys import MEMBERS, partition_keys, partition_of
 from app.inbox.scripts import InboxScripts
+from app.logs import get_logger
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Change = Callable[[int], Awaitable[None]]
 

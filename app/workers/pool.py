@@ -13,12 +13,12 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-import structlog
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from app.inbox.keys import GROUP, partition_keys
 from app.inbox.scripts import InboxScripts
+from app.logs import get_logger
 from app.metrics import Metrics
 from app.state.batching import ScriptBatcher
 from app.workers.consumer import ConsumerLimits, Handler, PartitionConsumer
@@ -29,7 +29,7 @@ from app.workers.shared_read import SharedReader
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 STOP_GRACE_S = 10.0
 """How much longer than INBOX_DRAIN_SECONDS a stop may take: reads in flight return, acks, leases given back."""

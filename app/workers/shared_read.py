@@ -19,15 +19,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Protocol
 
-import structlog
 from redis.exceptions import RedisError
 
 from app.inbox.keys import GROUP
+from app.logs import get_logger
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 READ_COUNT = 100
 
