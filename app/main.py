@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 
 from app.api import admin, dev, health, notify, openapi, operations, simulator, webhook
-from app.api.front_door import WebhookFrontDoor
+from app.api.front_door import ServiceApp
 from app.api.methods import http_error
 from app.api.security import SecurityHeaders
 from app.config import Settings, get_settings
@@ -133,7 +133,7 @@ def create_app(
             if redis is None:
                 await close_redis(client)  # our pool (or cluster nodes): its sockets close with it
 
-    app = FastAPI(
+    app = ServiceApp(
         title="VimbisoPay WhatsApp chat server",
         version="0.1.0",
         lifespan=lifespan,
@@ -144,7 +144,6 @@ def create_app(
     openapi.install(app, settings)
     app.router.redirect_slashes = False  # a redirect would echo the Host header back (Location: http://<host>/…)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(WebhookFrontDoor, state=app.state)  # added last: outermost, ahead of the routing
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.credex = credex

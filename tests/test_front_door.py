@@ -12,23 +12,19 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from app.api.front_door import WebhookFrontDoor
 from tests.webhook_kit import Bot, body_of, envelope, make_app, running, settings, signed, text_message, value
 
 LIMIT = 2048
 
 
 class RouteOnly:
-    """The app's middleware stack from the layer under the front door: what answers without it."""
+    """The app as FastAPI alone would answer: routing, middleware and the documented route, no front door."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        layer: Any = self.app.middleware_stack or self.app.build_middleware_stack()
-        while not isinstance(layer, WebhookFrontDoor):
-            layer = layer.app
-        await layer.app({**scope, "app": self.app}, receive, send)
+        await FastAPI.__call__(self.app, scope, receive, send)
 
 
 @pytest.fixture
@@ -119,8 +115,7 @@ async def test_a_client_that_hangs_up_mid_body_gets_nothing_appended(pair: tuple
 
     headers = [(k.lower().encode(), v.encode()) for k, v in signed(body).items()]
     scope = {"type": "http", "method": "POST", "path": "/webhook", "headers": headers, "query_string": b""}
-    stack = bot.app.middleware_stack or bot.app.build_middleware_stack()
-    await stack(scope, receive, send)
+    await bot.app(scope, receive, send)
     assert sent == []
     assert await _inbox_size(bot) == 0
 
@@ -130,3 +125,22 @@ async def test_other_requests_pass_through_to_the_app(pair: tuple[Bot, httpx.Asy
     assert (await bot.client.get("/health")).status_code == 200
     response = await bot.client.put("/webhook", content=b"{}")
     assert response.status_code == 405 and "POST" in response.headers["allow"]
+
+
+async def test_a_bug_under_the_front_door_is_a_500_that_meta_retries(
+    pair: tuple[Bot, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot, _ = pair
+
+    async def broken(entries: object) -> None:
+        raise RuntimeError("a bug, not a verdict on the body")
+
+    monkeypatch.setattr(bot.app.state.inbox, "append", broken)
+    body = body_of(text_message("263770000001", "hi"))
+    response = await bot.client.post("/webhook", content=body, headers=signed(body))
+    assert response.status_code == 500 and response.json() == {"detail": "internal error"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    monkeypatch.undo()
+    response = await bot.client.post("/webhook", content=body, headers=signed(body))  # Meta's retry
+    assert response.status_code == 200 and response.json()["messages"] == 1
+    assert await bot.texts("263770000001") == ["#1: hi"]
