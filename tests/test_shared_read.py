@@ -11,6 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from structlog.testing import capture_logs
 
 from app.inbox.keys import GROUP, partition_keys
 from app.workers.shared_read import SharedReader
@@ -95,6 +96,54 @@ async def test_a_failed_read_fails_every_follower_and_a_new_follow_reads_again(r
     again = asyncio.create_task(reader.follow(b))
     await redis_client.xadd(b.stream, {"k": "m"})
     await asyncio.wait_for(b.got.wait(), timeout=5)
+    again.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await again
+    await reader.close()
+
+
+class BrokenOnce:
+    """The read's connection, whose next XREADGROUP raises what no lost connection raises (a bug's error)."""
+
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self.broken = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    async def xreadgroup(self, *args: Any, **kwargs: Any) -> Any:
+        if self.broken:
+            self.broken = False
+            raise ValueError("not a redis error")
+        return await self.client.xreadgroup(*args, **kwargs)
+
+
+async def test_an_unexpected_error_in_the_read_fails_every_follower_logged_and_the_next_follow_reads(
+    redis_client: Redis,
+) -> None:
+    reader = SharedReader(redis_client, "proc-a", block_ms=200)
+    a, b = Follower(6), Follower(7)
+    for f in (a, b):
+        await _group(redis_client, f)
+    connection = reader._connection
+    broken: list[BrokenOnce] = []
+
+    async def breaking() -> Any:
+        client = await connection()
+        if not broken:
+            broken.append(BrokenOnce(client))
+        return broken[0] if broken[0].broken else client
+
+    reader._connection = breaking  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        tasks = [asyncio.create_task(reader.follow(f)) for f in (a, b)]
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
+    assert all(isinstance(r, ValueError) for r in results)  # none left waiting for a read that is gone
+    assert "inbox_shared_read_crashed" in [entry["event"] for entry in logs]
+    again = asyncio.create_task(reader.follow(a))
+    await redis_client.xadd(a.stream, {"k": "m"})
+    await asyncio.wait_for(a.got.wait(), timeout=5)
     again.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await again
