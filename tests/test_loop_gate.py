@@ -106,3 +106,18 @@ async def test_a_stopped_gate_holds_no_one() -> None:
     await gate.stop()
     await asyncio.wait_for(asyncio.gather(*waiters), timeout=1)
     await hog
+
+
+async def test_an_idle_gate_stops_measuring_until_the_next_start() -> None:
+    gate = LoopGate(0.010, idle_s=0.05)
+    gate.start()
+    await asyncio.sleep(0.3)  # nothing started: after 50 ms the measure sleeps
+    resting = gate.measures
+    assert 0 < resting <= 20
+    await asyncio.sleep(0.2)
+    assert gate.measures == resting
+    before = time.monotonic()
+    await gate.admit()  # passes at once, and wakes the measure
+    assert time.monotonic() - before < 0.01
+    assert await wait_for_async(lambda: gate.measures > resting, within=1)
+    await gate.stop()

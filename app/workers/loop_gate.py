@@ -11,6 +11,8 @@ measure while that lag is under INBOX_LAG_GATE_MS, fewer in proportion when it i
 until the loop caught up let the CPU idle in turns: 10-17 % fewer messages a second in a closed loop), so that a
 freed gate does not let a whole read batch in at once either. Entries already started are never held. Every
 wait is bounded (`max_wait_s`): the workers always make progress, however busy the loop is with something else.
+A process with nothing to start does not keep measuring: after `idle_s` without a start the measure sleeps
+until the next one (which passes at once: an idle loop is on time).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from prometheus_client import Counter, Histogram
 INTERVAL_S = 0.005
 MAX_WAIT_S = 0.25
 BURST = 32
+IDLE_S = 1.0
 
 
 class LoopGate:
@@ -35,18 +38,22 @@ class LoopGate:
         interval_s: float = INTERVAL_S,
         max_wait_s: float = MAX_WAIT_S,
         burst: int = BURST,
+        idle_s: float = IDLE_S,
     ) -> None:
         """`threshold_s` 0: the gate is open, always (and measures nothing)."""
         self.threshold_s = threshold_s
         self.interval_s = interval_s
         self.max_wait_s = max_wait_s
         self.burst = burst
+        self.idle_measures = max(1, round(idle_s / interval_s))
         self.lag_s = 0.0
+        self.measures = 0
         self._lag_seconds = lag_seconds
         self._waits = waits
         self._admitted = 0
         self._quota = burst
         self._measured: asyncio.Event = asyncio.Event()
+        self._active = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -73,6 +80,7 @@ class LoopGate:
     async def admit(self) -> None:
         """Return when a new entry may start: at once while this measure's quota lasts, else after a later
         measure with room, or after `max_wait_s` at most."""
+        self._active.set()  # wakes an idle measure
         if self.open:
             self._admitted += 1
             return
@@ -91,12 +99,19 @@ class LoopGate:
 
     async def _measure(self) -> None:
         loop = asyncio.get_running_loop()
+        idle = 0
         while True:
+            if idle >= self.idle_measures:
+                self._active.clear()
+                await self._active.wait()
+                idle = 0
             started = loop.time()
             await asyncio.sleep(self.interval_s)
             self.lag_s = lag = max(0.0, loop.time() - started - self.interval_s)
+            self.measures += 1
             if self._lag_seconds is not None:
                 self._lag_seconds.observe(lag)
+            idle = idle + 1 if self._admitted == 0 else 0
             self._admitted = 0
             # late: fewer starts until the next measure, in proportion (none at all would stall the CPU in turns)
             self._quota = self.burst if lag <= self.threshold_s else max(1, int(self.burst * self.threshold_s / lag))
