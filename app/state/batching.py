@@ -36,6 +36,11 @@ class ScriptBatcher:
         self.batches = 0
         self.calls = 0
 
+    @property
+    def in_flight(self) -> frozenset[asyncio.Task[None]]:
+        """The pipelines on their way: a stop that gives up waits a moment for them (Workers.stop)."""
+        return frozenset(self._inflight)
+
     async def call(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> Any:
         future = self._queue(script, keys, args)
         self._schedule()
@@ -75,7 +80,7 @@ class ScriptBatcher:
         self._scheduled = False
         batch, self._pending = self._pending, []
         if batch:
-            task = asyncio.get_running_loop().create_task(self._send(batch))
+            task = asyncio.get_running_loop().create_task(self._send(batch), name="state-batch")
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 

@@ -79,7 +79,7 @@ class PartitionConsumer:
         self._queued: set[str] = set()
         self._acks: list[str] = []
         self._ack_scheduled = False
-        self._ack_writes: set[asyncio.Future[None]] = set()
+        self._ack_writes: set[asyncio.Task[None]] = set()
         self._reader: asyncio.Task[None] | None = None
         self._stopping = False
         self._last_trim = time.monotonic()
@@ -115,12 +115,13 @@ class PartitionConsumer:
 
     def abandon(self) -> list[asyncio.Task[None]]:
         """A stop that could not finish: stop reading and handling without waiting; what is held stays pending.
-        Returns the tasks cancelled, for the caller to give a moment to end."""
+        Returns the tasks cancelled and the ack writes on their way (left to finish: an ack written saves a
+        handling again), for the caller to give a moment to end."""
         self._stopping = True
         tasks = [task for task in [self._reader, *self._tasks.values()] if task is not None]
         for task in tasks:
             task.cancel()
-        return tasks
+        return [*tasks, *self._ack_writes]
 
     # -- reading ---------------------------------------------------------------------------------------
     async def _read_loop(self) -> None:
@@ -287,7 +288,7 @@ class PartitionConsumer:
             asyncio.get_running_loop().call_soon(self._start_ack_write)
 
     def _start_ack_write(self) -> None:
-        write = asyncio.ensure_future(self._flush_acks())
+        write = asyncio.get_running_loop().create_task(self._flush_acks(), name=f"inbox-p{self.partition}-ack")
         self._ack_writes.add(write)
         write.add_done_callback(self._ack_writes.discard)
 

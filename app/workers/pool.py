@@ -115,6 +115,8 @@ class Workers:
             tasks = {stopping, *(task for consumer in abandoned for task in consumer.abandon())}
             if self.shared is not None:
                 tasks.update(self.shared.abandon())
+            if self.batcher is not None:
+                tasks.update(self.batcher.in_flight)  # the ack and state writes already on their way
             log.error("workers_stop_timed_out", seconds=self.drain_s + grace_s, partitions=len(abandoned))
             # a moment for the cancelled tasks to end, so that the pool they use is not closed under them
             await asyncio.wait(tasks, timeout=ABANDON_WAIT_S)
