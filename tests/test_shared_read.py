@@ -33,13 +33,19 @@ async def _group(redis: Redis, follower: Follower) -> None:
     await redis.xgroup_create(follower.stream, GROUP, id="0", mkstream=True)
 
 
+async def _followers(redis: Redis, *partitions: int) -> list[Follower]:
+    """A follower for each partition, its stream and group made."""
+    followers = [Follower(p) for p in partitions]
+    for follower in followers:
+        await _group(redis, follower)
+    return followers
+
+
 async def test_a_partition_joining_a_blocked_read_gets_its_entries_without_waiting_for_the_timeout(
     redis_client: Redis, backend: str
 ) -> None:
     reader = SharedReader(redis_client, "proc-a", block_ms=3_000)
-    first, second = Follower(0), Follower(1)
-    for f in (first, second):
-        await _group(redis_client, f)
+    first, second = await _followers(redis_client, 0, 1)
     tasks = [asyncio.create_task(reader.follow(first))]
     await asyncio.sleep(0.2)  # the read is blocked on partition 0 alone
     tasks.append(asyncio.create_task(reader.follow(second)))
@@ -62,9 +68,7 @@ async def test_a_leaver_returns_after_the_read_in_flight_and_later_entries_stay_
     redis_client: Redis,
 ) -> None:
     reader = SharedReader(redis_client, "proc-a", block_ms=500)
-    stay, leave = Follower(2), Follower(3)
-    for f in (stay, leave):
-        await _group(redis_client, f)
+    stay, leave = await _followers(redis_client, 2, 3)
     tasks = {f: asyncio.create_task(reader.follow(f)) for f in (stay, leave)}
     await asyncio.sleep(0.2)
     tasks[leave].cancel()
@@ -84,9 +88,7 @@ async def test_a_leaver_returns_after_the_read_in_flight_and_later_entries_stay_
 
 async def test_a_failed_read_fails_every_follower_and_a_new_follow_reads_again(redis_client: Redis) -> None:
     reader = SharedReader(redis_client, "proc-a", block_ms=200)
-    a, b = Follower(4), Follower(5)
-    for f in (a, b):
-        await _group(redis_client, f)
+    a, b = await _followers(redis_client, 4, 5)
     tasks = [asyncio.create_task(reader.follow(f)) for f in (a, b)]
     await asyncio.sleep(0.1)
     await redis_client.delete(b.stream)  # the next read meets NOGROUP
@@ -123,9 +125,7 @@ async def test_an_unexpected_error_in_the_read_fails_every_follower_logged_and_t
     redis_client: Redis,
 ) -> None:
     reader = SharedReader(redis_client, "proc-a", block_ms=200)
-    a, b = Follower(6), Follower(7)
-    for f in (a, b):
-        await _group(redis_client, f)
+    a, b = await _followers(redis_client, 6, 7)
     connection = reader._connection
     broken: list[BrokenOnce] = []
 
