@@ -236,46 +236,6 @@ async def test_each_message_is_marked_read_with_the_typing_indicator_through_the
     assert reads[0].to_payload(ALICE)["typing_indicator"] == {"type": "text"}
 
 
-async def test_messages_queued_behind_a_running_step_ask_for_one_read_receipt(redis_client: Redis) -> None:
-    """Marking a message read marks the earlier ones read too: the messages a person sends while a step of theirs
-    runs (here, its 300 ms reply) cost one receipt, the newest's, not one each. When the queue ends with a
-    reaction (never marked) the text before it is, without the typing indicator; when it ends with a late
-    redelivery of an older message, the newest message is."""
-    graph = SlowGraph()
-
-    async def burst(*messages: dict[str, Any]) -> None:
-        await bot.post(body_of(messages[0]), settle=False)
-        await asyncio.sleep(0.1)  # its step has started: its reply takes 300 ms, the rest queue behind it
-        for message in messages[1:]:
-            await bot.post(body_of(message), settle=False)
-        await bot.settle()
-
-    async with running(make_app(redis=redis_client, sender=graph)) as bot:
-        words = [text_message(ALICE, word) for word in ("send", "ten", "dollars", "to Bob")]
-        await burst(*words)
-        answers = [m.body for to, m in graph.sent if to == ALICE and m.kind == "text"]
-        assert answers == ["#1: send", "#2: ten", "#3: dollars", "#4: to Bob"]  # each answered, in order
-        first, thanks = text_message(ALICE, "ok"), text_message(ALICE, "thanks")
-        reaction = {"from": ALICE, "id": "wamid.reaction2", "timestamp": str(int(time.time())), "type": "reaction"}
-        reaction["reaction"] = {"message_id": thanks["id"], "emoji": "👍"}
-        await burst(first, thanks, reaction)
-        late, newest = text_message(ALICE, "an old one, redelivered"), text_message(ALICE, "and one more")
-        late["timestamp"] = "1600000000"
-        again = text_message(ALICE, "hello")
-        await burst(again, newest, late)
-    reads = [(m.message_id, m.typing) for _, m in graph.sent if m.kind == "mark_read"]
-    assert sorted(reads) == sorted(
-        [
-            (words[0]["id"], True),
-            (words[-1]["id"], True),  # "ten" and "dollars" are read with it
-            (first["id"], True),
-            (thanks["id"], False),  # the reaction is not marked: the text before it is, with no typing shown
-            (again["id"], True),
-            (newest["id"], True),  # the late redelivery is older: the newest message's receipt covers it
-        ]
-    )
-
-
 async def test_concurrent_appends_share_one_pipeline_and_each_post_stays_in_order(redis_client: Redis) -> None:
     """The appends of POSTs arriving in the same tick travel together; each POST's entries stay contiguous and in
     order in the partition, so one person's messages are read in the order Meta sent them."""

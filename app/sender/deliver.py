@@ -57,11 +57,11 @@ class ReplyDelivery:
             await self._bury(channel_id, raw, result.error_code, f"{reason} after {result.attempts} attempt(s)")
         return sent
 
-    async def mark_read(self, channel_id: str, message_id: str, *, typing: bool = True) -> None:
+    async def mark_read(self, channel_id: str, message_id: str) -> None:
         """Blue ticks and the typing indicator while the step runs: through the same sender, never durable (a
         read receipt after a crash tells nobody anything) and never raising."""
         try:
-            result = await self.sender.send(channel_id, MarkRead(message_id=message_id, typing=typing))
+            result = await self.sender.send(channel_id, MarkRead(message_id=message_id, typing=True))
         except Exception as exc:
             log.warning("mark_read_crashed", error=type(exc).__name__)
             return

@@ -14,8 +14,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from itertools import islice
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError, ResponseError
@@ -230,8 +229,6 @@ class PartitionConsumer:
         try:
             while queue and not self._stopping:
                 entry = queue[0]
-                if entry.kind == "m" and any(later.kind == "m" for later in islice(queue, 1, None)):
-                    entry = replace(entry, followed=True)  # its read receipt can wait for the later one's
                 if await self._process(entry):
                     self._ack(entry.id)
                     self.handled += 1

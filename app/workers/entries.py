@@ -11,8 +11,6 @@ class Entry:
     kind: str
     channel_id: str
     data: bytes
-    followed: bool = False
-    """A later message of the same person is queued behind this one in this process (set when it is handled)."""
 
     @classmethod
     def from_stream(cls, entry_id: bytes | str, fields: dict[bytes, bytes]) -> Entry:

@@ -45,8 +45,6 @@ class EntryHandler:
         self.metrics = metrics
         self.mark_read = mark_read
         self._receipts: set[asyncio.Task[None]] = set()
-        self._unread: dict[str, tuple[str, int]] = {}
-        """Per person, the readable message (id, timestamp) whose receipt waits for a later one of its burst."""
 
     async def __call__(self, entry: Entry) -> None:
         structlog.contextvars.bind_contextvars(correlation_id=entry.id, channel=mask_phone(entry.channel_id))
@@ -65,10 +63,14 @@ class EntryHandler:
     async def _message(self, entry: Entry) -> None:
         update = load_unit("message", entry.data)
         if not isinstance(update, InboundMessage):
-            self._read_receipt(entry, None)
             raise UnreadableEntry("message entry does not parse")
         structlog.contextvars.bind_contextvars(correlation_id=update.message_id)
-        self._read_receipt(entry, update)
+        if self.mark_read and update.type in READ_TYPES:  # concurrently with the step: ticks and typing at once
+            receipt = asyncio.get_running_loop().create_task(
+                self.delivery.mark_read(update.channel_id, update.message_id)
+            )
+            self._receipts.add(receipt)
+            receipt.add_done_callback(self._receipts.discard)
         handled = await self.engine.handle(update)
         log.info("message_handled", type=known(update.type, _TYPES), outcome=handled.outcome.value)
         if handled.outbox:
@@ -77,33 +79,6 @@ class EntryHandler:
         if new_id is not None:
             moved = await move_channel(self.records.ra, update.channel_id, new_id)
             log.info("identity_moved", to=mask_phone(new_id), state_moved=moved)
-
-    def _read_receipt(self, entry: Entry, update: InboundMessage | None) -> None:
-        """Blue ticks (and typing) concurrently with the step. Marking a message read marks the earlier ones of
-        the conversation read too (Meta: "Mark messages as read"), so in a burst only the last one asks: one
-        followed by another in the queue waits for it. When the last is not marked (a reaction, an unreadable
-        entry) or is older (a late redelivery), the receipt is the newest waiting one's. Receipts are not durable
-        (a crash mid-burst leaves ticks off, nothing else), as before."""
-        if not self.mark_read:
-            return
-        channel = entry.channel_id
-        readable = update is not None and update.type in READ_TYPES
-        if entry.followed:
-            if update is not None and readable:
-                stamp, earlier = update.timestamp or 0, self._unread.get(channel)
-                if earlier is None or stamp >= earlier[1]:  # the newest waits: its receipt covers the others
-                    self._unread[channel] = (update.message_id, stamp)
-            return
-        waiting = self._unread.pop(channel, None)
-        if update is not None and readable and (waiting is None or (update.timestamp or 0) >= waiting[1]):
-            self._send_receipt(channel, update.message_id, typing=True)
-        elif waiting is not None:  # the last one is not marked, or is older (a late redelivery): the waiting one
-            self._send_receipt(channel, waiting[0], typing=readable)
-
-    def _send_receipt(self, channel_id: str, message_id: str, *, typing: bool) -> None:
-        receipt = asyncio.get_running_loop().create_task(self.delivery.mark_read(channel_id, message_id, typing=typing))
-        self._receipts.add(receipt)
-        receipt.add_done_callback(self._receipts.discard)
 
     async def _status(self, entry: Entry) -> None:
         status = load_unit("status", entry.data)
