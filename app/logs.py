@@ -206,7 +206,7 @@ def configure_logging(development: bool, level: str = "INFO") -> None:
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=_stdout_logger,
-        cache_logger_on_first_use=False,  # Logger keeps what it bound until the next configuration
+        cache_logger_on_first_use=False,  # Logger keeps what it bound until the next configure_logging
     )
     _generation += 1
     handler = _StdoutHandler()

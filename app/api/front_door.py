@@ -60,6 +60,7 @@ class ServiceApp(FastAPI):
             answer = await receive_body(body, signature, state.settings, state.inbox, state.metrics)
         except Exception:  # a bug, not a verdict on the body: 500, which Meta retries
             log.exception("webhook_failed")
+            state.metrics.webhook_requests.labels("500").inc()
             answer = Answer(500, orjson.dumps({"detail": "internal error"}))
         headers = [_JSON, (_LENGTH, str(len(answer.body)).encode()), *HEADERS, JSON_CSP]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
