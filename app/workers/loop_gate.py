@@ -68,6 +68,7 @@ class LoopGate:
     def start(self) -> None:
         if self.threshold_s > 0 and self._task is None:
             self._admitted, self._quota, self._measured = 0, self.burst, asyncio.Event()
+            self._active = asyncio.Event()  # like `_measured`: a fresh one for this run (and its event loop)
             self._task = asyncio.get_running_loop().create_task(self._measure(), name="inbox-loop-gate")
 
     async def stop(self) -> None:
