@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from redis.asyncio import Redis
 
 from app.inbox.inbox import Inbox, NewEntry
 from app.inbox.keys import GROUP, partition_keys, partition_of
 from app.metrics import Metrics
+from app.state.batching import ScriptBatcher
 from app.workers.consumer import ConsumerLimits
 from app.workers.entries import Entry
 from app.workers.pool import Workers
@@ -112,3 +114,30 @@ async def test_a_stop_that_cannot_finish_is_given_up_and_leaves_the_entries_pend
     groups = await redis_client.xinfo_groups(stream)
     assert groups[0]["lag"] + groups[0]["pending"] >= 1
     hang.set()
+
+
+class SlowAcks(ScriptBatcher):
+    """The acks' XACK reaches Redis `delay` seconds late (a slow or busy server)."""
+
+    def __init__(self, redis: Redis, delay: float) -> None:
+        super().__init__(redis)
+        self.delay = delay
+
+    async def command(self, *command: Any) -> Any:
+        if command[0] == "XACK":
+            await asyncio.sleep(self.delay)
+        return await super().command(*command)
+
+
+async def test_a_stop_given_up_while_an_ack_is_on_its_way_still_writes_it(redis_client: Redis) -> None:
+    """The ack was due before the stop began; the stop is given up while it waits for it. Cancelling the stop
+    must not cancel the write: the entry was handled, and an ack lost would have the next owner handle it again."""
+    inbox = Inbox(redis_client, PARTITIONS)
+    handler = SlowHandler(seconds=0.0)
+    pool = workers(redis_client, inbox, handler, drain_s=0.1)
+    pool.batcher = SlowAcks(redis_client, delay=0.8)  # past drain + grace (0.4 s), within the abandon wait (1 s)
+    await pool.start()
+    await inbox.append([NewEntry("m", "263770000001", b"{}")])
+    assert await wait_for_async(lambda: handler.finished == ["263770000001"], within=10)
+    await asyncio.wait_for(pool.stop(grace_s=0.3), timeout=5)
+    assert await _pending(redis_client) == 0

@@ -109,9 +109,12 @@ class PartitionConsumer:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        await self._flush_acks()
-        # and the acks already on their way: returned before they landed, the next owner would handle them again
-        await asyncio.gather(*self._ack_writes, return_exceptions=True)
+        if self._acks:
+            self._start_ack_write()
+        # the acks on their way: returned before they landed, the next owner would handle them again. wait, not
+        # gather: a stop given up cancels this one, and must not cancel the writes with it (abandon() returns them)
+        if self._ack_writes:
+            await asyncio.wait(set(self._ack_writes))
 
     def abandon(self) -> list[asyncio.Task[None]]:
         """A stop that could not finish: stop reading and handling without waiting; what is held stays pending.
