@@ -108,16 +108,19 @@ async def test_a_stopped_gate_holds_no_one() -> None:
     await hog
 
 
-async def test_an_idle_gate_stops_measuring_until_the_next_start() -> None:
-    gate = LoopGate(0.010, idle_s=0.05)
+async def test_an_idle_gate_measures_once_a_rest_until_the_next_start() -> None:
+    gate = LoopGate(0.010, idle_s=0.05, resting_s=0.4)
     gate.start()
-    await asyncio.sleep(0.3)  # nothing started: after 50 ms the measure sleeps
+    await asyncio.sleep(0.3)  # nothing started: after 50 ms the measure rests
     resting = gate.measures
     assert 0 < resting <= 20
     await asyncio.sleep(0.2)
-    assert gate.measures == resting
+    assert gate.measures - resting <= 1  # not every 5 ms (40 in that time)
+    # still measured while at rest: the lag metric does not go quiet while nothing starts
+    assert await wait_for_async(lambda: gate.measures >= resting + 2, within=1.5)
+    resting = gate.measures
     before = time.monotonic()
     await gate.admit()  # passes at once, and wakes the measure
     assert time.monotonic() - before < 0.01
-    assert await wait_for_async(lambda: gate.measures > resting, within=1)
+    assert await wait_for_async(lambda: gate.measures > resting + 5, within=1)
     await gate.stop()

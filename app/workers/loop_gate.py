@@ -11,8 +11,9 @@ measure while that lag is under INBOX_LAG_GATE_MS, fewer in proportion when it i
 until the loop caught up let the CPU idle in turns: 10-17 % fewer messages a second in a closed loop), so that a
 freed gate does not let a whole read batch in at once either. Entries already started are never held. Every
 wait is bounded (`max_wait_s`): the workers always make progress, however busy the loop is with something else.
-A process with nothing to start does not keep measuring: after `idle_s` without a start the measure sleeps
-until the next one (which passes at once: an idle loop is on time).
+A process with nothing to start does not keep measuring every 5 ms: after `idle_s` without a start it measures
+once every `resting_s` until the next start wakes it (which passes at once: an idle loop is on time), so that
+event_loop_lag_seconds never goes quiet, also while every slot is held by slow entries and nothing starts.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ INTERVAL_S = 0.005
 MAX_WAIT_S = 0.25
 BURST = 32
 IDLE_S = 1.0
+RESTING_S = 1.0
 
 
 class LoopGate:
@@ -39,6 +41,7 @@ class LoopGate:
         max_wait_s: float = MAX_WAIT_S,
         burst: int = BURST,
         idle_s: float = IDLE_S,
+        resting_s: float = RESTING_S,
     ) -> None:
         """`threshold_s` 0: the gate is open, always (and measures nothing)."""
         self.threshold_s = threshold_s
@@ -46,6 +49,7 @@ class LoopGate:
         self.max_wait_s = max_wait_s
         self.burst = burst
         self.idle_measures = max(1, round(idle_s / interval_s))
+        self.resting_s = resting_s
         self.lag_s = 0.0
         self.measures = 0
         self._lag_seconds = lag_seconds
@@ -104,8 +108,11 @@ class LoopGate:
         while True:
             if idle >= self.idle_measures:
                 self._active.clear()
-                await self._active.wait()
-                idle = 0
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.resting_s):
+                        await self._active.wait()
+                if self._active.is_set():
+                    idle = 0
             started = loop.time()
             await asyncio.sleep(self.interval_s)
             self.lag_s = lag = max(0.0, loop.time() - started - self.interval_s)
