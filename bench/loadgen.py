@@ -176,7 +176,10 @@ class RawPoster:
                     raise OSError("answer without a content-length")
                 length = int(lower[at + 17 : lower.index(b"\r\n", at + 2)])
                 if length:
-                    await reader.readexactly(length)
+                    try:
+                        await reader.readexactly(length)
+                    except (asyncio.IncompleteReadError, ConnectionResetError):  # the head came: not a stale conn
+                        raise OSError("answer cut short") from None
         except BaseException:
             writer.close()
             raise
