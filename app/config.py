@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     inbox_lag_gate_ms: float = Field(10.0, ge=0, le=1_000)
     """New entries start only while the event loop runs this close to time (app/workers/loop_gate.py); 0: off."""
     inbox_drain_seconds: float = Field(10.0, ge=0, le=300)
+    gc_freeze_at_start: bool = True
+    """Freeze what startup built out of the garbage collector's full collections (app/gc_pauses.py)."""
     reply_outbox_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
     whatsapp_mark_read: bool = True
     whatsapp_retry_budget_seconds: float = Field(30.0, ge=0, le=600)

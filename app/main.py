@@ -19,6 +19,7 @@ from app.credex.wiring import SANDBOX_PATH, TransportWrap, build_credex, connect
 from app.flows.engine import Engine, FlowRunner
 from app.flows.registry import REGISTRY
 from app.flows.runner import TableRunner
+from app.gc_pauses import freeze_startup
 from app.inbox.inbox import Inbox
 from app.logs import configure_logging, get_logger, register_secret
 from app.metrics import Metrics
@@ -119,6 +120,8 @@ def create_app(
             await inbox.scripts.load(client)
         except Exception as exc:  # start anyway: /ready says 503 until the store answers
             log.error("state_store_unreachable_at_start", error=type(exc).__name__)
+        if settings.gc_freeze_at_start:
+            freeze_startup()  # before the workers start: nothing of a request in flight is frozen
         await workers.start()
         log.info("started", env=settings.app_env, state="redis" if settings.redis_url else "in-memory")
         try:
